@@ -1,0 +1,50 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', '.tandem/', 'coverage/', 'dist/', 'bin/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': 'error',
+    },
+  },
+  {
+    // Layer boundaries: modules talk to each other only through their index.ts.
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{
+          group: ['**/modules/*/*', '!**/modules/*/index.ts', '../*/*', '!../*/index.ts', '!../*.ts'],
+          message: 'Import another module only through its index.ts.',
+        }],
+      }],
+    },
+  },
+  {
+    files: ['src/modules/**/*.ts'],
+    ignores: ['src/modules/**/*.test.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', {
+        selector: "MemberExpression[object.name='process'][property.name='env']",
+        message: 'Read configuration through src/config.ts only.',
+      }],
+    },
+  },
+  {
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'src/**/*.test.ts', 'src/cli/**/*.ts'],
+    rules: { 'no-console': 'off', 'no-restricted-imports': 'off' },
+  },
+  {
+    files: ['eslint.config.js', 'vitest.config.ts'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+);

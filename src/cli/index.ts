@@ -1,0 +1,57 @@
+// The `tandem` command. Every command works whether or not `tandem start` runs on the same data dir.
+import { Command } from 'commander';
+import { loadConfig, type Config } from '../config.ts';
+import { createLogger } from '../logger.ts';
+import { openTandem, runTandem, type Role } from '../main.ts';
+import { registerWorkspaceCommands } from './workspace.ts';
+
+const program = new Command()
+  .name('tandem')
+  .description('Tandem: self-hosted customer messaging')
+  .showHelpAfterError();
+
+function config(): Config {
+  return loadConfig();
+}
+
+async function serve(roles: Role[]): Promise<void> {
+  const cfg = config();
+  const log = createLogger(cfg);
+  const t = await runTandem(cfg, log, roles);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    t.close().then(() => process.exit(0), (err: unknown) => {
+      log.error({ err }, 'shutdown failed');
+      process.exit(1);
+    });
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+program.command('start').description('Run the API, the web app and the workers in one process')
+  .action(() => serve(['api', 'worker']));
+program.command('api').description('Run the HTTP API only').action(() => serve(['api']));
+program.command('worker').description('Run the job workers only').action(() => serve(['worker']));
+
+program.command('migrate').description('Apply database migrations and exit')
+  .action(async () => {
+    const cfg = config();
+    const log = createLogger({ logLevel: cfg.logLevel === 'info' ? 'warn' : cfg.logLevel }, 'stderr');
+    const t = await openTandem(cfg, log, { dbRole: 'cli' });
+    await t.close();
+    process.stdout.write('migrations applied\n');
+  });
+
+registerWorkspaceCommands(program, config);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`tandem: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

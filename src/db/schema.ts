@@ -1,0 +1,156 @@
+// Kysely table types for the SQL in src/migrations. Keep in step with the migrations.
+import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type Json = Record<string, unknown>;
+type JsonCol = JSONColumnType<Json, string | Json, string | Json>;
+
+export interface WorkspacesTable {
+  id: string;
+  name: string;
+  site_id: string;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  workspace_id: string;
+  kind: 'write' | 'track' | 'app';
+  name: ColumnType<string, string | undefined, string>;
+  hash: string;
+  prefix: string;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  revoked_at: Timestamp | null;
+  last_used_at: Timestamp | null;
+}
+
+export interface PeopleTable {
+  workspace_id: string;
+  id: string;
+  external_id: string | null;
+  email: string | null;
+  phone: string | null;
+  attributes: JsonCol;
+  timezone: string | null;
+  locale: string | null;
+  identified: boolean;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PersonIdentifiersTable {
+  workspace_id: string;
+  kind: 'user' | 'anonymous';
+  value: string;
+  person_id: string;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
+export interface PersonSuppressionsTable {
+  workspace_id: string;
+  kind: 'user' | 'anonymous' | 'email';
+  value: string;
+  reason: ColumnType<string, string | undefined, string>;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
+export type EventKind = 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
+
+export interface EventsTable {
+  workspace_id: string;
+  id: Generated<string>;
+  person_id: string | null;
+  message_id: string | null;
+  type: EventKind;
+  name: string | null;
+  properties: JsonCol;
+  context: JsonCol;
+  user_id: string | null;
+  anonymous_id: string | null;
+  source: string;
+  timestamp: Timestamp;
+  received_at: Timestamp;
+}
+
+export interface EventDedupeTable {
+  workspace_id: string;
+  message_id: string;
+  received_at: Timestamp;
+}
+
+export interface ObjectsTable {
+  workspace_id: string;
+  object_type: string;
+  object_id: string;
+  attributes: JsonCol;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ObjectRelationshipsTable {
+  workspace_id: string;
+  person_id: string;
+  object_type: string;
+  object_id: string;
+  attributes: JsonCol;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface DevicesTable {
+  workspace_id: string;
+  person_id: string;
+  device_id: string;
+  platform: string | null;
+  attributes: JsonCol;
+  last_used: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface EventTypesTable {
+  workspace_id: string;
+  type: string;
+  name: string;
+  first_seen: Timestamp;
+  last_seen: Timestamp;
+  sample: JsonCol;
+}
+
+export interface EventTypePropertiesTable {
+  workspace_id: string;
+  type: string;
+  name: string;
+  path: string;
+  data_type: string;
+  seen_types: string[];
+  first_seen: Timestamp;
+  last_seen: Timestamp;
+}
+
+export interface EventTypeChangesTable {
+  workspace_id: string;
+  id: Generated<string>;
+  type: string;
+  name: string;
+  path: string;
+  from_type: string;
+  to_type: string;
+  changed_at: Timestamp;
+}
+
+export interface Database {
+  workspaces: WorkspacesTable;
+  api_keys: ApiKeysTable;
+  people: PeopleTable;
+  person_identifiers: PersonIdentifiersTable;
+  person_suppressions: PersonSuppressionsTable;
+  events: EventsTable;
+  event_dedupe: EventDedupeTable;
+  objects: ObjectsTable;
+  object_relationships: ObjectRelationshipsTable;
+  devices: DevicesTable;
+  event_types: EventTypesTable;
+  event_type_properties: EventTypePropertiesTable;
+  event_type_changes: EventTypeChangesTable;
+}

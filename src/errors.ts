@@ -1,0 +1,53 @@
+// One catalogue of stable error codes. Codes are documented in docs/errors.md and never reused.
+// Domain code throws AppError with a code; src/http/errors.ts maps the code to an HTTP status.
+
+export const errorCatalogue = {
+  'request.invalid_json': { status: 400, message: 'The request body is not valid JSON.' },
+  'request.invalid': { status: 400, message: 'The request failed validation.' },
+  'request.unsupported_media_type': { status: 415, message: 'The content type is not supported.' },
+  'request.too_large': { status: 413, message: 'The request body is too large.' },
+  'event.too_large': { status: 400, message: 'An event is larger than 32 KB.' },
+  'batch.too_large': { status: 400, message: 'The batch is larger than 500 KB.' },
+  'event.missing_identity': { status: 400, message: 'An event needs a userId or an anonymousId.' },
+  'auth.missing': { status: 401, message: 'Credentials are missing.' },
+  'auth.invalid': { status: 401, message: 'The credentials are not valid.' },
+  'auth.forbidden': { status: 403, message: 'This key may not do that.' },
+  'workspace.not_found': { status: 404, message: 'Workspace not found.' },
+  'key.not_found': { status: 404, message: 'Key not found.' },
+  'person.not_found': { status: 404, message: 'Person not found.' },
+  'person.suppressed': { status: 409, message: 'The person is deleted and suppressed.' },
+  'person.merge_same': { status: 400, message: 'A person cannot be merged into itself.' },
+  'route.not_found': { status: 404, message: 'No such route.' },
+  'rate.limited': { status: 429, message: 'Too many requests.' },
+  'internal': { status: 500, message: 'Internal error.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+export interface ErrorDetails {
+  /** The failing field, as a path: "batch[3].userId". */
+  field?: string;
+  [key: string]: unknown;
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly field: string | undefined;
+  readonly details: ErrorDetails;
+
+  constructor(code: ErrorCode, message?: string, details: ErrorDetails = {}) {
+    super(message ?? errorCatalogue[code].message);
+    this.name = 'AppError';
+    this.code = code;
+    this.field = details.field;
+    this.details = details;
+  }
+
+  get status(): number {
+    return errorCatalogue[this.code].status;
+  }
+}
+
+export function isAppError(err: unknown): err is AppError {
+  return err instanceof AppError;
+}

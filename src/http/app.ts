@@ -1,0 +1,89 @@
+// Builds the Fastify app (no listen): parsers, error handler, OpenAPI, health, metrics, module routes.
+import fastify from 'fastify';
+import swagger from '@fastify/swagger';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { sql } from 'kysely';
+import type { Logger } from '../logger.ts';
+import type { Services } from '../services.ts';
+import { AppError } from '../errors.ts';
+import { createAuthHooks } from './auth.ts';
+import { sendError } from './errors.ts';
+import type { TandemApp } from './types.ts';
+import { registerWorkspaceRoutes } from '../modules/workspaces/index.ts';
+import { registerRoutes } from './routes.ts';
+
+export interface BuildAppOptions {
+  log: Logger;
+  services: Services;
+}
+
+export async function buildApp({ log, services }: BuildAppOptions): Promise<TandemApp> {
+  const app = fastify({
+    loggerInstance: log,
+    // Per-request log lines would dominate at ingest rates; metrics cover requests instead.
+    logController: { disableRequestLogging: true },
+    bodyLimit: 1024 * 1024,
+    trustProxy: true,
+    return503OnClosing: true,
+  }).withTypeProvider() as unknown as TandemApp;
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  // analytics.js sends JSON as text/plain to avoid CORS preflights; parse it as JSON.
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, body === '' ? undefined : JSON.parse(body as string));
+    } catch (err) {
+      done(new AppError('request.invalid_json', (err as Error).message, { field: 'body' }), undefined);
+    }
+  });
+
+  app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(request, reply, new AppError('route.not_found', `No route ${request.method} ${request.url.split('?')[0] ?? ''}`)));
+
+  app.addHook('onResponse', async (request, reply) => {
+    services.metrics.httpDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Tandem API', version: '0.1.0', description: 'Tandem: self-hosted customer messaging.' },
+      components: {
+        securitySchemes: {
+          appKey: { type: 'http', scheme: 'bearer', description: 'App API key (tdm_app_…)' },
+          writeKey: { type: 'http', scheme: 'basic', description: 'Segment write key as the user name' },
+          trackKey: { type: 'http', scheme: 'basic', description: 'Customer.io site id : track API key' },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  app.decorate('auth', createAuthHooks(services.workspaces));
+
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get('/health/live', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/health/ready', { schema: { hide: true } }, async (_req, reply) => {
+    try {
+      await sql`select 1`.execute(services.db);
+      return { status: 'ok' };
+    } catch {
+      return reply.status(503).send({ status: 'unavailable' });
+    }
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+    reply.header('content-type', services.metrics.registry.contentType);
+    return services.metrics.registry.metrics();
+  });
+
+  registerWorkspaceRoutes(app, services.workspaces);
+  registerRoutes(app, services);
+  return app;
+}

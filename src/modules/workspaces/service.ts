@@ -1,0 +1,119 @@
+// Workspaces and their keys. Keys are shown once, at creation or rotation; afterwards only prefixes.
+import type { Clock } from '../../clock.ts';
+import type { Db } from '../../db/pool.ts';
+import { AppError } from '../../errors.ts';
+import { displayPrefix, hashSecret, newId, newSecret, type KeyKind } from './keys.ts';
+import { createWorkspaceRepo, type KeyRow, type WorkspaceRow } from './repo.ts';
+
+export interface CreatedWorkspace {
+  workspaceId: string;
+  name: string;
+  siteId: string;
+  writeKey: string;
+  trackApiKey: string;
+  appApiKey: string;
+}
+
+export interface AuthenticatedKey {
+  workspaceId: string;
+  keyId: string;
+  kind: KeyKind;
+  siteId: string;
+}
+
+export interface CreatedKey {
+  key: KeyRow;
+  secret: string;
+}
+
+// Positive lookups are cached briefly: ingest authenticates every request. A revoked key stops
+// working within this window on other processes, at once on the process that revoked it.
+const AUTH_CACHE_MS = 5_000;
+
+export function createWorkspaceService(deps: { db: Db; clock: Clock }) {
+  const { db, clock } = deps;
+  const cache = new Map<string, { value: AuthenticatedKey | null; expires: number }>();
+
+  async function issueKey(repo: ReturnType<typeof createWorkspaceRepo>, workspaceId: string, kind: KeyKind, name = ''): Promise<CreatedKey> {
+    const secret = newSecret(kind);
+    const key = await repo.insertKey({
+      id: newId('key'), workspaceId, kind, name, hash: hashSecret(secret), prefix: displayPrefix(secret),
+    });
+    return { key, secret };
+  }
+
+  return {
+    async create(name: string): Promise<CreatedWorkspace> {
+      return db.transaction().execute(async (tx) => {
+        const repo = createWorkspaceRepo(tx);
+        const ws = await repo.insertWorkspace({ id: newId('ws'), name, siteId: newId('site') });
+        const write = await issueKey(repo, ws.id, 'write', 'default');
+        const track = await issueKey(repo, ws.id, 'track', 'default');
+        const app = await issueKey(repo, ws.id, 'app', 'default');
+        return {
+          workspaceId: ws.id, name: ws.name, siteId: ws.siteId,
+          writeKey: write.secret, trackApiKey: track.secret, appApiKey: app.secret,
+        };
+      });
+    },
+
+    async get(workspaceId: string): Promise<WorkspaceRow> {
+      const ws = await createWorkspaceRepo(db).findWorkspace(workspaceId);
+      if (!ws) throw new AppError('workspace.not_found', undefined, { field: 'workspaceId' });
+      return ws;
+    },
+
+    list(): Promise<WorkspaceRow[]> {
+      return createWorkspaceRepo(db).listWorkspaces();
+    },
+
+    async listKeys(workspaceId: string): Promise<KeyRow[]> {
+      await this.get(workspaceId);
+      return createWorkspaceRepo(db).listKeys(workspaceId);
+    },
+
+    async createKey(workspaceId: string, kind: KeyKind, name = ''): Promise<CreatedKey> {
+      await this.get(workspaceId);
+      return issueKey(createWorkspaceRepo(db), workspaceId, kind, name);
+    },
+
+    /** A new secret of the same kind; the old key is revoked in the same transaction. */
+    async rotateKey(workspaceId: string, keyId: string): Promise<CreatedKey> {
+      const created = await db.transaction().execute(async (tx) => {
+        const repo = createWorkspaceRepo(tx);
+        const old = await repo.findKey(workspaceId, keyId);
+        if (!old || old.revokedAt) throw new AppError('key.not_found', undefined, { field: 'keyId' });
+        await repo.revokeKey(workspaceId, keyId, clock.now());
+        return issueKey(repo, workspaceId, old.kind, old.name);
+      });
+      cache.clear();
+      return created;
+    },
+
+    async revokeKey(workspaceId: string, keyId: string): Promise<void> {
+      const done = await createWorkspaceRepo(db).revokeKey(workspaceId, keyId, clock.now());
+      if (!done) throw new AppError('key.not_found', undefined, { field: 'keyId' });
+      cache.clear();
+    },
+
+    /** The workspace a secret belongs to, if the secret is a live key of the wanted kind. */
+    async authenticate(kind: KeyKind, secret: string): Promise<AuthenticatedKey | null> {
+      const hash = hashSecret(secret);
+      const now = Date.now();
+      const hit = cache.get(hash);
+      let found: AuthenticatedKey | null;
+      if (hit && hit.expires > now) {
+        found = hit.value;
+      } else {
+        const row = await createWorkspaceRepo(db).findActiveKeyByHash(hash);
+        found = row ? { workspaceId: row.workspaceId, keyId: row.id, kind: row.kind, siteId: row.siteId } : null;
+        if (cache.size > 10_000) cache.clear();
+        cache.set(hash, { value: found, expires: now + AUTH_CACHE_MS });
+        if (found) await createWorkspaceRepo(db).touchKey(found.keyId, clock.now());
+      }
+      return found && found.kind === kind ? found : null;
+    },
+  };
+}
+
+export type WorkspaceService = ReturnType<typeof createWorkspaceService>;
