@@ -1,0 +1,1 @@
+export { createEventsService, type EventsService, type EventRow } from './service.ts';

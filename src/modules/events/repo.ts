@@ -1,0 +1,64 @@
+// SQL for the event log: the messageId dedupe window, bulk append, and the NOTIFY for live listeners.
+import { sql } from 'kysely';
+import type { Queryable } from '../../db/pool.ts';
+import type { EventKind } from '../../db/schema.ts';
+
+export interface EventRow {
+  personId: string | null;
+  messageId: string | null;
+  type: EventKind;
+  name: string | null;
+  properties: Record<string, unknown>;
+  context: Record<string, unknown>;
+  userId: string | null;
+  anonymousId: string | null;
+  source: string;
+  timestamp: Date;
+}
+
+export function createEventsRepo(db: Queryable) {
+  return {
+    /** Claims message ids for the window; answers the ids that were new (the others are duplicates). */
+    async claimMessageIds(ws: string, ids: string[], at: Date): Promise<Set<string>> {
+      if (ids.length === 0) return new Set();
+      const sorted = [...ids].sort();
+      const res = await sql<{ message_id: string }>`
+        INSERT INTO event_dedupe (workspace_id, message_id, received_at)
+        SELECT ${ws}, m, ${at} FROM unnest(${sorted}::text[]) AS m
+        ON CONFLICT (workspace_id, message_id) DO NOTHING
+        RETURNING message_id`.execute(db);
+      return new Set(res.rows.map((r) => r.message_id));
+    },
+
+    /** Appends events in order; answers their ids in the same order. */
+    async append(ws: string, rows: EventRow[], receivedAt: Date): Promise<string[]> {
+      if (rows.length === 0) return [];
+      const payload = JSON.stringify(rows.map((r, ord) => ({
+        ord, person_id: r.personId, message_id: r.messageId, type: r.type, name: r.name, properties: r.properties,
+        context: r.context, user_id: r.userId, anonymous_id: r.anonymousId, source: r.source, ts: r.timestamp.toISOString(),
+      })));
+      const res = await sql<{ id: string }>`
+        INSERT INTO events (workspace_id, person_id, message_id, type, name, properties, context, user_id, anonymous_id,
+          source, timestamp, received_at)
+        SELECT ${ws}, e.person_id, e.message_id, e.type, e.name, coalesce(e.properties, '{}'), coalesce(e.context, '{}'),
+          e.user_id, e.anonymous_id, e.source, e.ts, ${receivedAt}
+        FROM jsonb_to_recordset(${payload}::jsonb) AS e(person_id uuid, message_id text, type text,
+          name text, properties jsonb, context jsonb, user_id text, anonymous_id text, source text, ts timestamptz, ord int)
+        ORDER BY e.ord
+        RETURNING id`.execute(db);
+      // Identity values are drawn in insertion order, so ascending ids follow the input order.
+      return res.rows.map((r) => r.id).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+    },
+
+    async notify(ws: string): Promise<void> {
+      await sql`SELECT pg_notify('tandem_events', ${ws})`.execute(db);
+    },
+
+    async purgeDedupe(before: Date): Promise<number> {
+      const res = await sql`DELETE FROM event_dedupe WHERE received_at < ${before}`.execute(db);
+      return Number(res.numAffectedRows ?? 0n);
+    },
+  };
+}
+
+export type EventsRepo = ReturnType<typeof createEventsRepo>;

@@ -1,0 +1,3 @@
+export { createPeopleService, isPersonId, type PeopleService } from './service.ts';
+export type { BatchResolver, Resolution } from './identity.ts';
+export type { PersonRef, Device } from './types.ts';

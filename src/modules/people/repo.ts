@@ -1,0 +1,231 @@
+// SQL for people and identity: identifiers, bulk creation and attribute patches, merge, delete, suppression.
+// Bulk statements take JSON arrays (jsonb_to_recordset) so a batch of 100 events costs a few round trips.
+import { sql } from 'kysely';
+import type { Queryable } from '../../db/pool.ts';
+import type { IdentifierKind, NewPerson, PersonPatch, SuppressionKind } from './types.ts';
+
+const json = (v: unknown) => JSON.stringify(v);
+
+export interface IdentifierHit {
+  kind: IdentifierKind;
+  value: string;
+  personId: string;
+}
+
+export interface PersonMeta {
+  id: string;
+  externalId: string | null;
+  email: string | null;
+  identified: boolean;
+}
+
+export function createPeopleRepo(db: Queryable) {
+  return {
+    async findIdentifiers(ws: string, pairs: Array<{ kind: IdentifierKind; value: string }>): Promise<IdentifierHit[]> {
+      if (pairs.length === 0) return [];
+      const res = await sql<{ kind: IdentifierKind; value: string; person_id: string }>`
+        SELECT i.kind, i.value, i.person_id FROM person_identifiers i
+        JOIN jsonb_to_recordset(${json(pairs)}::jsonb) AS p(kind text, value text) ON i.kind = p.kind AND i.value = p.value
+        WHERE i.workspace_id = ${ws}`.execute(db);
+      return res.rows.map((r) => ({ kind: r.kind, value: r.value, personId: r.person_id }));
+    },
+
+    async findByEmails(ws: string, emails: string[]): Promise<Array<PersonMeta>> {
+      if (emails.length === 0) return [];
+      // Oldest person first: when two share an email, the earliest profile answers for it.
+      const res = await sql<{ id: string; external_id: string | null; email: string; identified: boolean }>`
+        SELECT id, external_id, email, identified FROM people
+        WHERE workspace_id = ${ws} AND lower(email) = ANY(${emails}::text[])
+        ORDER BY created_at, id`.execute(db);
+      return res.rows.map((r) => ({ id: r.id, externalId: r.external_id, email: r.email, identified: r.identified }));
+    },
+
+    async findMeta(ws: string, ids: string[]): Promise<PersonMeta[]> {
+      if (ids.length === 0) return [];
+      const res = await sql<{ id: string; external_id: string | null; email: string | null; identified: boolean }>`
+        SELECT id, external_id, email, identified FROM people WHERE workspace_id = ${ws} AND id = ANY(${ids}::uuid[])`.execute(db);
+      return res.rows.map((r) => ({ id: r.id, externalId: r.external_id, email: r.email, identified: r.identified }));
+    },
+
+    async findSuppressed(ws: string, pairs: Array<{ kind: SuppressionKind; value: string }>): Promise<Set<string>> {
+      if (pairs.length === 0) return new Set();
+      const res = await sql<{ kind: string; value: string }>`
+        SELECT s.kind, s.value FROM person_suppressions s
+        JOIN jsonb_to_recordset(${json(pairs)}::jsonb) AS p(kind text, value text) ON s.kind = p.kind AND s.value = p.value
+        WHERE s.workspace_id = ${ws}`.execute(db);
+      return new Set(res.rows.map((r) => `${r.kind}:${r.value}`));
+    },
+
+    async insertPeople(ws: string, people: NewPerson[]): Promise<void> {
+      if (people.length === 0) return;
+      await sql`
+        INSERT INTO people (workspace_id, id, external_id, email, identified, attributes, created_at, updated_at)
+        SELECT ${ws}, p.id, p.external_id, p.email, p.identified, '{}'::jsonb, p.at, p.at
+        FROM jsonb_to_recordset(${json(people.map((p) => ({
+          id: p.id, external_id: p.externalId, email: p.email, identified: p.identified, at: p.at.toISOString(),
+        })))}::jsonb) AS p(id uuid, external_id text, email text, identified boolean, at timestamptz)
+        ORDER BY p.id`.execute(db);
+    },
+
+    /** Inserts identifiers; answers the ones that another transaction holds already (with their person). */
+    async claimIdentifiers(ws: string, rows: IdentifierHit[]): Promise<IdentifierHit[]> {
+      if (rows.length === 0) return [];
+      const sorted = [...rows].sort((a, b) => (a.kind + a.value < b.kind + b.value ? -1 : 1));
+      const won = await sql<{ kind: string; value: string }>`
+        INSERT INTO person_identifiers (workspace_id, kind, value, person_id)
+        SELECT ${ws}, r.kind, r.value, r.person_id
+        FROM jsonb_to_recordset(${json(sorted.map((r) => ({ kind: r.kind, value: r.value, person_id: r.personId })))}::jsonb)
+          AS r(kind text, value text, person_id uuid)
+        ON CONFLICT (workspace_id, kind, value) DO NOTHING
+        RETURNING kind, value`.execute(db);
+      if (won.rows.length === rows.length) return [];
+      const wonKeys = new Set(won.rows.map((r) => `${r.kind}:${r.value}`));
+      const lost = sorted.filter((r) => !wonKeys.has(`${r.kind}:${r.value}`));
+      return this.findIdentifiers(ws, lost.map(({ kind, value }) => ({ kind, value })));
+    },
+
+    async applyPatches(ws: string, patches: PersonPatch[], at: Date): Promise<void> {
+      if (patches.length === 0) return;
+      const rows = [...patches].sort((a, b) => (a.id < b.id ? -1 : 1)).map((p) => ({
+        id: p.id, set: p.set, unset: p.unset, external_id: p.externalId ?? null,
+        email: p.email === undefined ? null : p.email, has_email: p.email !== undefined,
+        phone: p.phone === undefined ? null : p.phone, has_phone: p.phone !== undefined,
+        timezone: p.timezone ?? null, locale: p.locale ?? null, identified: p.identified ?? false,
+      }));
+      await sql`
+        UPDATE people p SET
+          attributes = (p.attributes || v.set) - v.unset,
+          external_id = coalesce(p.external_id, v.external_id),
+          email = CASE WHEN v.has_email THEN v.email ELSE p.email END,
+          phone = CASE WHEN v.has_phone THEN v.phone ELSE p.phone END,
+          timezone = coalesce(v.timezone, p.timezone),
+          locale = coalesce(v.locale, p.locale),
+          identified = p.identified OR v.identified,
+          updated_at = ${at}
+        FROM jsonb_to_recordset(${json(rows)}::jsonb) AS v(
+          id uuid, set jsonb, unset text[], external_id text, email text, has_email boolean,
+          phone text, has_phone boolean, timezone text, locale text, identified boolean)
+        WHERE p.workspace_id = ${ws} AND p.id = v.id`.execute(db);
+    },
+
+    async lockPeople(ws: string, ids: string[]): Promise<void> {
+      await sql`SELECT id FROM people WHERE workspace_id = ${ws} AND id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE`.execute(db);
+    },
+
+    /**
+     * Folds secondary into primary: the primary's attributes win, the secondary's fill gaps; events,
+     * identifiers, devices and relationships move; the secondary row is deleted.
+     */
+    async mergeInto(ws: string, primary: string, secondary: string, at: Date): Promise<void> {
+      await sql`
+        UPDATE people p SET
+          attributes = s.attributes || p.attributes,
+          external_id = coalesce(p.external_id, s.external_id),
+          email = coalesce(p.email, s.email),
+          phone = coalesce(p.phone, s.phone),
+          timezone = coalesce(p.timezone, s.timezone),
+          locale = coalesce(p.locale, s.locale),
+          identified = p.identified OR s.identified,
+          created_at = least(p.created_at, s.created_at),
+          updated_at = ${at}
+        FROM people s
+        WHERE p.workspace_id = ${ws} AND p.id = ${primary} AND s.workspace_id = ${ws} AND s.id = ${secondary}`.execute(db);
+      await sql`UPDATE events SET person_id = ${primary} WHERE workspace_id = ${ws} AND person_id = ${secondary}`.execute(db);
+      await sql`UPDATE person_identifiers SET person_id = ${primary} WHERE workspace_id = ${ws} AND person_id = ${secondary}`.execute(db);
+      await sql`UPDATE devices SET person_id = ${primary} WHERE workspace_id = ${ws} AND person_id = ${secondary}`.execute(db);
+      await sql`
+        INSERT INTO object_relationships (workspace_id, person_id, object_type, object_id, attributes, created_at, updated_at)
+        SELECT workspace_id, ${primary}, object_type, object_id, attributes, created_at, updated_at
+        FROM object_relationships WHERE workspace_id = ${ws} AND person_id = ${secondary}
+        ON CONFLICT DO NOTHING`.execute(db);
+      await sql`DELETE FROM people WHERE workspace_id = ${ws} AND id = ${secondary}`.execute(db);
+    },
+
+    /** Every identifier of a person, for suppression and export. */
+    async identifiersOf(ws: string, personId: string): Promise<Array<{ kind: IdentifierKind; value: string }>> {
+      const res = await sql<{ kind: IdentifierKind; value: string }>`
+        SELECT kind, value FROM person_identifiers WHERE workspace_id = ${ws} AND person_id = ${personId} ORDER BY kind, value`.execute(db);
+      return res.rows;
+    },
+
+    /** Deletes the person and everything stored about them (events, identifiers, devices, relationships). */
+    async deletePerson(ws: string, personId: string): Promise<boolean> {
+      await sql`DELETE FROM events WHERE workspace_id = ${ws} AND person_id = ${personId}`.execute(db);
+      const res = await sql`DELETE FROM people WHERE workspace_id = ${ws} AND id = ${personId}`.execute(db);
+      return (res.numAffectedRows ?? 0n) > 0n;
+    },
+
+    async insertSuppressions(ws: string, rows: Array<{ kind: SuppressionKind; value: string }>, reason: string): Promise<void> {
+      if (rows.length === 0) return;
+      await sql`
+        INSERT INTO person_suppressions (workspace_id, kind, value, reason)
+        SELECT ${ws}, r.kind, r.value, ${reason} FROM jsonb_to_recordset(${json(rows)}::jsonb) AS r(kind text, value text)
+        ON CONFLICT DO NOTHING`.execute(db);
+    },
+
+    async deleteSuppressions(ws: string, rows: Array<{ kind: SuppressionKind; value: string }>): Promise<number> {
+      if (rows.length === 0) return 0;
+      const res = await sql`
+        DELETE FROM person_suppressions s USING jsonb_to_recordset(${json(rows)}::jsonb) AS r(kind text, value text)
+        WHERE s.workspace_id = ${ws} AND s.kind = r.kind AND s.value = r.value`.execute(db);
+      return Number(res.numAffectedRows ?? 0n);
+    },
+
+    async upsertDevice(ws: string, personId: string, d: { id: string; platform: string | null; lastUsed: Date | null; attributes: Record<string, unknown> }, at: Date): Promise<void> {
+      await sql`
+        INSERT INTO devices (workspace_id, person_id, device_id, platform, attributes, last_used, created_at, updated_at)
+        VALUES (${ws}, ${personId}, ${d.id}, ${d.platform}, ${json(d.attributes)}::jsonb, ${d.lastUsed}, ${at}, ${at})
+        ON CONFLICT (workspace_id, device_id) DO UPDATE SET person_id = excluded.person_id,
+          platform = coalesce(excluded.platform, devices.platform),
+          attributes = devices.attributes || excluded.attributes,
+          last_used = coalesce(excluded.last_used, devices.last_used), updated_at = excluded.updated_at`.execute(db);
+    },
+
+    async deleteDevice(ws: string, personId: string, deviceId: string): Promise<boolean> {
+      const res = await sql`DELETE FROM devices WHERE workspace_id = ${ws} AND person_id = ${personId} AND device_id = ${deviceId}`.execute(db);
+      return (res.numAffectedRows ?? 0n) > 0n;
+    },
+
+    async upsertObject(ws: string, type: string, id: string, attributes: Record<string, unknown>, at: Date): Promise<void> {
+      const { set, unset } = splitNulls(attributes);
+      await sql`
+        INSERT INTO objects (workspace_id, object_type, object_id, attributes, created_at, updated_at)
+        VALUES (${ws}, ${type}, ${id}, ${json(set)}::jsonb, ${at}, ${at})
+        ON CONFLICT (workspace_id, object_type, object_id) DO UPDATE
+        SET attributes = (objects.attributes || excluded.attributes) - ${unset}::text[], updated_at = excluded.updated_at`.execute(db);
+    },
+
+    async deleteObject(ws: string, type: string, id: string): Promise<void> {
+      await sql`DELETE FROM object_relationships WHERE workspace_id = ${ws} AND object_type = ${type} AND object_id = ${id}`.execute(db);
+      await sql`DELETE FROM objects WHERE workspace_id = ${ws} AND object_type = ${type} AND object_id = ${id}`.execute(db);
+    },
+
+    async relate(ws: string, personId: string, type: string, id: string, attributes: Record<string, unknown>, at: Date): Promise<void> {
+      await sql`
+        INSERT INTO objects (workspace_id, object_type, object_id, attributes, created_at, updated_at)
+        VALUES (${ws}, ${type}, ${id}, '{}'::jsonb, ${at}, ${at}) ON CONFLICT DO NOTHING`.execute(db);
+      await sql`
+        INSERT INTO object_relationships (workspace_id, person_id, object_type, object_id, attributes, created_at, updated_at)
+        VALUES (${ws}, ${personId}, ${type}, ${id}, ${json(attributes)}::jsonb, ${at}, ${at})
+        ON CONFLICT (workspace_id, person_id, object_type, object_id) DO UPDATE
+        SET attributes = object_relationships.attributes || excluded.attributes, updated_at = excluded.updated_at`.execute(db);
+    },
+
+    async unrelate(ws: string, personId: string, type: string, id: string): Promise<void> {
+      await sql`DELETE FROM object_relationships WHERE workspace_id = ${ws} AND person_id = ${personId}
+        AND object_type = ${type} AND object_id = ${id}`.execute(db);
+    },
+  };
+}
+
+export function splitNulls(attrs: Record<string, unknown>): { set: Record<string, unknown>; unset: string[] } {
+  const set: Record<string, unknown> = {};
+  const unset: string[] = [];
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined) unset.push(k);
+    else set[k] = v;
+  }
+  return { set, unset };
+}
+
+export type PeopleRepo = ReturnType<typeof createPeopleRepo>;
