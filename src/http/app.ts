@@ -1,5 +1,5 @@
 // Builds the Fastify app (no listen): parsers, error handler, OpenAPI, health, metrics, module routes.
-import fastify from 'fastify';
+import fastify, { LogController } from 'fastify';
 import swagger from '@fastify/swagger';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
@@ -21,7 +21,7 @@ export async function buildApp({ log, services }: BuildAppOptions): Promise<Tand
   const app = fastify({
     loggerInstance: log,
     // Per-request log lines would dominate at ingest rates; metrics cover requests instead.
-    logController: { disableRequestLogging: true },
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
     trustProxy: true,
     return503OnClosing: true,
