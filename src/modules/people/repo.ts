@@ -23,10 +23,12 @@ export function createPeopleRepo(db: Queryable) {
   return {
     async findIdentifiers(ws: string, pairs: Array<{ kind: IdentifierKind; value: string }>): Promise<IdentifierHit[]> {
       if (pairs.length === 0) return [];
+      // LATERAL keeps the plan to one index probe per pair, however many identifiers the workspace has.
       const res = await sql<{ kind: IdentifierKind; value: string; person_id: string }>`
-        SELECT i.kind, i.value, i.person_id FROM person_identifiers i
-        JOIN jsonb_to_recordset(${json(pairs)}::jsonb) AS p(kind text, value text) ON i.kind = p.kind AND i.value = p.value
-        WHERE i.workspace_id = ${ws}`.execute(db);
+        SELECT i.kind, i.value, i.person_id
+        FROM unnest(${pairs.map((p) => p.kind)}::text[], ${pairs.map((p) => p.value)}::text[]) AS p(kind, value)
+        CROSS JOIN LATERAL (SELECT kind, value, person_id FROM person_identifiers
+          WHERE workspace_id = ${ws} AND kind = p.kind AND value = p.value) i`.execute(db);
       return res.rows.map((r) => ({ kind: r.kind, value: r.value, personId: r.person_id }));
     },
 
@@ -50,9 +52,10 @@ export function createPeopleRepo(db: Queryable) {
     async findSuppressed(ws: string, pairs: Array<{ kind: SuppressionKind; value: string }>): Promise<Set<string>> {
       if (pairs.length === 0) return new Set();
       const res = await sql<{ kind: string; value: string }>`
-        SELECT s.kind, s.value FROM person_suppressions s
-        JOIN jsonb_to_recordset(${json(pairs)}::jsonb) AS p(kind text, value text) ON s.kind = p.kind AND s.value = p.value
-        WHERE s.workspace_id = ${ws}`.execute(db);
+        SELECT s.kind, s.value
+        FROM unnest(${pairs.map((p) => p.kind)}::text[], ${pairs.map((p) => p.value)}::text[]) AS p(kind, value)
+        CROSS JOIN LATERAL (SELECT kind, value FROM person_suppressions
+          WHERE workspace_id = ${ws} AND kind = p.kind AND value = p.value) s`.execute(db);
       return new Set(res.rows.map((r) => `${r.kind}:${r.value}`));
     },
 
@@ -105,7 +108,7 @@ export function createPeopleRepo(db: Queryable) {
         FROM jsonb_to_recordset(${json(rows)}::jsonb) AS v(
           id uuid, set jsonb, unset text[], external_id text, email text, has_email boolean,
           phone text, has_phone boolean, timezone text, locale text, identified boolean)
-        WHERE p.workspace_id = ${ws} AND p.id = v.id`.execute(db);
+        WHERE p.workspace_id = ${ws} AND p.id = v.id AND p.id = ANY(${rows.map((r) => r.id)}::uuid[])`.execute(db);
     },
 
     async lockPeople(ws: string, ids: string[]): Promise<void> {
