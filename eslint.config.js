@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.tandem/', 'coverage/', 'dist/', 'bin/'] },
+  { ignores: ['node_modules/', '.tandem/', 'coverage/', 'dist/', 'bin/', 'tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -23,7 +23,20 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [{
-          group: ['**/modules/*/*', '!**/modules/*/index.ts', '../*/*', '!../*/index.ts', '!../*.ts'],
+          regex: '(^|/)modules/[^/]+/(?!index\\.ts$)[^/]+$',
+          message: 'Import another module only through its index.ts.',
+        }],
+      }],
+    },
+  },
+  {
+    files: ['src/modules/*/**/*.ts'],
+    ignores: ['src/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{
+          // ../people/repo.ts from a sibling module.
+          regex: '^\\.\\./[^./][^/]*/(?!index\\.ts$)[^/]+$|(^|/)modules/[^/]+/(?!index\\.ts$)[^/]+$',
           message: 'Import another module only through its index.ts.',
         }],
       }],

@@ -151,7 +151,7 @@ async function rawInsert(pgPool: pg.Pool, rows: unknown[][]): Promise<number> {
 }
 
 function copyLine(r: unknown[]): string {
-  return `${r.map((v) => (v === null ? '\\N' : String(v).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n'))).join('\t')}\n`;
+  return `${r.map((v) => (v === null ? '\\N' : (typeof v === 'string' ? v : JSON.stringify(v)).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n'))).join('\t')}\n`;
 }
 
 async function rawCopy(pgPool: pg.Pool, rows: unknown[][]): Promise<number> {

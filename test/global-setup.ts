@@ -33,7 +33,7 @@ export default async function setup(project: TestProject) {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'tandem-test-'));
     const handle = await openDatabase({ databaseUrl: undefined, dataDir, role: 'server' }, log);
     adminUrl = handle.url;
-    stop = handle.stop;
+    stop = () => handle.stop();
   }
   const templateDb = `tandem_tpl_${process.pid}_${Date.now().toString(36)}`;
   const admin = new pg.Client({ connectionString: adminUrl });

@@ -67,9 +67,9 @@ export async function buildApp({ log, services }: BuildAppOptions): Promise<Tand
 
   app.decorate('auth', createAuthHooks(services.workspaces));
 
-  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/openapi.json', { schema: { hide: true } }, () => Promise.resolve(app.swagger()));
 
-  app.get('/health/live', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/health/live', { schema: { hide: true } }, () => Promise.resolve({ status: 'ok' }));
   app.get('/health/ready', { schema: { hide: true } }, async (_req, reply) => {
     try {
       await sql`select 1`.execute(services.db);

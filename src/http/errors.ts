@@ -28,7 +28,8 @@ export function toAppError(err: unknown, tooLargeCode: ErrorCode = 'request.too_
   if (isAppError(err)) return err;
   const fe = err as FastifyError & { validationContext?: string };
   if (hasZodFastifySchemaValidationErrors(fe)) {
-    const first = fe.validation[0];
+    const issues = (fe as { validation: Array<{ instancePath?: string; message?: string }> }).validation;
+    const first = issues[0];
     const parts = (first?.instancePath ?? '').split('/').filter(Boolean);
     const prefix = fe.validationContext && fe.validationContext !== 'body' ? [fe.validationContext] : [];
     const field = fieldPath([...prefix, ...parts]) || (fe.validationContext ?? 'body');

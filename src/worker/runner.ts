@@ -7,7 +7,8 @@ import { moduleCrontab, moduleTasks } from '../modules/registry.ts';
 function workerLogger(services: Services): WorkerLogger {
   const log = services.log.child({ role: 'worker' });
   return new GraphileLogger(() => (level, message, meta) => {
-    const lvl = level === 'error' ? 'error' : level === 'warning' ? 'warn' : level === 'info' ? 'info' : 'debug';
+    const name = String(level);
+    const lvl = name === 'error' ? 'error' : name === 'warning' ? 'warn' : name === 'info' ? 'info' : 'debug';
     log[lvl](meta ?? {}, message);
   });
 }

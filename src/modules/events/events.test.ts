@@ -23,7 +23,7 @@ describe('message id dedupe window', () => {
     expect((await send()).outcomes).toEqual(['stored']);
   });
 
-  it('runs the purge as a graphile-worker task', async () => {
+  it('runs the purge as a graphile-worker task', () => {
     const tasks = t.services.events.tasks();
     expect(Object.keys(tasks)).toContain('events.purge_dedupe');
   });

@@ -54,7 +54,7 @@ export class BatchResolver {
       const email = e.email ?? (e.type === 'identify' ? str(e.traits?.email) : undefined);
       if (email) emails.add(email.toLowerCase());
     }
-    const supPairs = [...pairs.values()].map((p) => ({ kind: p.kind, value: p.value }) as { kind: 'user' | 'anonymous' | 'email'; value: string });
+    const supPairs: Array<{ kind: 'user' | 'anonymous' | 'email'; value: string }> = [...pairs.values()];
     for (const e of emails) supPairs.push({ kind: 'email', value: e });
     const [hits, byEmail, suppressed] = await Promise.all([
       this.repo.findIdentifiers(this.ws, [...pairs.values()]),
