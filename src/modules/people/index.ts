@@ -1,3 +1,5 @@
 export { createPeopleService, isPersonId, type PeopleService } from './service.ts';
 export type { BatchResolver, Resolution } from './identity.ts';
 export type { PersonRef, Device } from './types.ts';
+export { createPeopleQueryService, type PeopleQueryService } from './query-service.ts';
+export { registerPeopleRoutes } from './routes.ts';

@@ -61,9 +61,9 @@ export function registerWorkspaceRoutes(app: TandemApp, workspaces: WorkspaceSer
 
   app.delete('/api/keys/:id', {
     preHandler,
-    schema: { tags, summary: 'Revoke a key', params: z.object({ id: z.string() }) },
+    schema: { tags, summary: 'Revoke a key', params: z.object({ id: z.string() }), response: { 204: z.null() } },
   }, async (req, reply) => {
     await workspaces.revokeKey(req.workspaceId, req.params.id);
-    return reply.status(204).send();
+    return reply.status(204).send(null);
   });
 }
