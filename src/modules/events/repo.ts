@@ -30,14 +30,16 @@ export function createEventsRepo(db: Queryable) {
       return new Set(res.rows.map((r) => r.message_id));
     },
 
-    /** Appends events in order; answers their ids in the same order. */
+    /** Appends events in order and notifies live listeners; answers their ids in the same order. */
     async append(ws: string, rows: EventRow[], receivedAt: Date): Promise<string[]> {
       if (rows.length === 0) return [];
       const payload = JSON.stringify(rows.map((r, ord) => ({
         ord, person_id: r.personId, message_id: r.messageId, type: r.type, name: r.name, properties: r.properties,
         context: r.context, user_id: r.userId, anonymous_id: r.anonymousId, source: r.source, ts: r.timestamp.toISOString(),
       })));
+      // The NOTIFY for live listeners rides on the same statement; PostgreSQL delivers it at commit.
       const res = await sql<{ id: string }>`
+        WITH ins AS (
         INSERT INTO events (workspace_id, person_id, message_id, type, name, properties, context, user_id, anonymous_id,
           source, timestamp, received_at)
         SELECT ${ws}, e.person_id, e.message_id, e.type, e.name, coalesce(e.properties, '{}'), coalesce(e.context, '{}'),
@@ -45,13 +47,10 @@ export function createEventsRepo(db: Queryable) {
         FROM jsonb_to_recordset(${payload}::jsonb) AS e(person_id uuid, message_id text, type text,
           name text, properties jsonb, context jsonb, user_id text, anonymous_id text, source text, ts timestamptz, ord int)
         ORDER BY e.ord
-        RETURNING id`.execute(db);
+        RETURNING id)
+        SELECT ins.id FROM ins CROSS JOIN (SELECT pg_notify('tandem_events', ${ws})) AS n`.execute(db);
       // Identity values are drawn in insertion order, so ascending ids follow the input order.
       return res.rows.map((r) => r.id).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
-    },
-
-    async notify(ws: string): Promise<void> {
-      await sql`SELECT pg_notify('tandem_events', ${ws})`.execute(db);
     },
 
     async purgeDedupe(before: Date): Promise<number> {

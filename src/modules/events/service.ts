@@ -11,7 +11,6 @@ export function createEventsService(deps: { db: Db; clock: Clock; dedupeDays: nu
   return {
     claimMessageIds: (tx: Queryable, ws: string, ids: string[], at: Date) => createEventsRepo(tx).claimMessageIds(ws, ids, at),
     append: (tx: Queryable, ws: string, rows: EventRow[], at: Date) => createEventsRepo(tx).append(ws, rows, at),
-    notify: (tx: Queryable, ws: string) => createEventsRepo(tx).notify(ws),
 
     /** Forgets message ids older than the dedupe window (TANDEM_DEDUPE_DAYS). */
     purgeDedupe(): Promise<number> {

@@ -90,10 +90,9 @@ export function createIngestService(deps: IngestDeps) {
       timestamp: r.timestamp, receivedAt,
     }));
 
-    // 5. Observers (event catalog) and the live-stream notification, delivered at commit.
+    // 5. Observers (event catalog). The append above also NOTIFYs live listeners, delivered at commit.
     if (stored.length > 0) {
       for (const o of observers) await o.onEventsStored(tx, ws, stored);
-      await events.notify(tx, ws);
     }
     return { outcomes, stored };
   }

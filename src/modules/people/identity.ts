@@ -40,7 +40,7 @@ export class BatchResolver {
     this.repo = createPeopleRepo(db);
   }
 
-  /** One round trip each for identifiers, emails, suppressions and the found people's flags. */
+  /** One round trip: identifiers, emails, suppressions and the found people's flags. */
   async load(events: IncomingEvent[]): Promise<void> {
     const pairs = new Map<string, { kind: IdentifierKind; value: string }>();
     const emails = new Set<string>();
@@ -56,16 +56,11 @@ export class BatchResolver {
     }
     const supPairs: Array<{ kind: 'user' | 'anonymous' | 'email'; value: string }> = [...pairs.values()];
     for (const e of emails) supPairs.push({ kind: 'email', value: e });
-    const [hits, byEmail, suppressed] = await Promise.all([
-      this.repo.findIdentifiers(this.ws, [...pairs.values()]),
-      this.repo.findByEmails(this.ws, [...emails]),
-      this.repo.findSuppressed(this.ws, supPairs),
-    ]);
-    this.suppressed = suppressed;
-    for (const h of hits) this.ids.set(key(h.kind, h.value), h.personId);
-    for (const p of byEmail) if (p.email && !this.byEmail.has(p.email.toLowerCase())) this.byEmail.set(p.email.toLowerCase(), p.id);
-    const personIds = new Set([...hits.map((h) => h.personId), ...byEmail.map((p) => p.id)]);
-    for (const m of await this.repo.findMeta(this.ws, [...personIds])) {
+    const found = await this.repo.loadForBatch(this.ws, [...pairs.values()], [...emails], supPairs);
+    this.suppressed = found.suppressed;
+    for (const h of found.identifiers) this.ids.set(key(h.kind, h.value), h.personId);
+    for (const e of found.emails) this.byEmail.set(e.email, e.personId);
+    for (const m of found.people.values()) {
       this.people.set(m.id, { id: m.id, identified: m.identified, hasExternalId: m.externalId !== null });
     }
   }
@@ -237,27 +232,43 @@ export class BatchResolver {
     return this.live(personId);
   }
 
-  /** Writes new people, identifiers and attribute patches. Safe to call more than once. */
+  /** Writes new people, identifiers and attribute patches (one statement). Safe to call more than once. */
   async flush(): Promise<void> {
-    const fresh = [...this.newPeople.values()];
+    const fresh = new Map([...this.newPeople.values()].map((p) => [p.id, p]));
     this.newPeople.clear();
-    await this.repo.insertPeople(this.ws, fresh);
+    const existing: PersonPatch[] = [];
+    for (const p of this.takePatches()) {
+      const n = fresh.get(p.id);
+      if (!n) {
+        existing.push(p);
+        continue;
+      }
+      // A new person's first attributes go into its INSERT.
+      n.attributes = { ...p.set };
+      if (p.email !== undefined) n.email = p.email;
+      if (p.phone !== undefined) n.phone = p.phone;
+      if (p.timezone) n.timezone = p.timezone;
+      if (p.locale) n.locale = p.locale;
+      if (p.externalId && !n.externalId) n.externalId = p.externalId;
+      n.identified ||= !!p.identified;
+    }
     const ids = this.newIds.splice(0).map((i) => ({ ...i, personId: this.live(i.personId) }));
-    const lost = await this.repo.claimIdentifiers(this.ws, ids);
+    const lost = await this.repo.writeBatch(this.ws, [...fresh.values()], ids, existing, this.now);
+    if (lost.length === 0) return;
     // Another transaction created the same user/anonymous id first: fold ours into theirs.
-    for (const hit of lost) {
-      const ours = this.live(this.ids.get(key(hit.kind, hit.value)) ?? hit.personId);
-      this.ids.set(key(hit.kind, hit.value), hit.personId);
+    for (const hit of await this.repo.findIdentifiers(this.ws, lost)) {
+      const k = key(hit.kind, hit.value);
+      const ours = this.live(this.ids.get(k) ?? hit.personId);
+      this.ids.set(k, hit.personId);
       if (ours !== hit.personId) {
-        await this.writePatches();
         await this.mergePeople(hit.personId, ours);
         this.redirect.set(ours, hit.personId);
       }
     }
-    await this.writePatches();
   }
 
-  private async writePatches(): Promise<void> {
+  /** The batch's patches, folded per live person. */
+  private takePatches(): PersonPatch[] {
     const byPerson = new Map<string, PersonPatch>();
     for (const p of this.patches.values()) {
       const id = this.live(p.id);
@@ -265,7 +276,7 @@ export class BatchResolver {
       byPerson.set(id, existing ? { ...existing, ...p, id, set: { ...existing.set, ...p.set }, unset: [...existing.unset, ...p.unset] } : { ...p, id });
     }
     this.patches.clear();
-    await this.repo.applyPatches(this.ws, [...byPerson.values()], this.now);
+    return [...byPerson.values()];
   }
 }
 

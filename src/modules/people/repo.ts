@@ -12,6 +12,14 @@ export interface IdentifierHit {
   personId: string;
 }
 
+export interface BatchLookup {
+  identifiers: IdentifierHit[];
+  /** The oldest person for each lower-cased email. */
+  emails: Array<{ email: string; personId: string }>;
+  suppressed: Set<string>;
+  people: Map<string, PersonMeta>;
+}
+
 export interface PersonMeta {
   id: string;
   externalId: string | null;
@@ -30,6 +38,91 @@ export function createPeopleRepo(db: Queryable) {
         CROSS JOIN LATERAL (SELECT kind, value, person_id FROM person_identifiers
           WHERE workspace_id = ${ws} AND kind = p.kind AND value = p.value) i`.execute(db);
       return res.rows.map((r) => ({ kind: r.kind, value: r.value, personId: r.person_id }));
+    },
+
+    /**
+     * Everything a batch needs to resolve identities, in one round trip: the people behind the
+     * identifiers, the people with the emails (oldest first), and which identifiers are suppressed.
+     */
+    async loadForBatch(ws: string, pairs: Array<{ kind: IdentifierKind; value: string }>, emails: string[],
+      suppressions: Array<{ kind: SuppressionKind; value: string }>): Promise<BatchLookup> {
+      const res = await sql<{ src: 'id' | 'email' | 'sup'; kind: string; value: string; person_id: string | null;
+        external_id: string | null; identified: boolean | null }>`
+        WITH hits AS (
+          SELECT 'id' AS src, i.kind, i.value, i.person_id, 0 AS ord
+          FROM unnest(${pairs.map((p) => p.kind)}::text[], ${pairs.map((p) => p.value)}::text[]) AS p(kind, value)
+          CROSS JOIN LATERAL (SELECT kind, value, person_id FROM person_identifiers
+            WHERE workspace_id = ${ws} AND kind = p.kind AND value = p.value) i
+          UNION ALL
+          SELECT 'email', 'email', lower(e.email), e.id,
+            row_number() OVER (PARTITION BY lower(e.email) ORDER BY e.created_at, e.id)
+          FROM people e WHERE e.workspace_id = ${ws} AND lower(e.email) = ANY(${emails}::text[])
+          UNION ALL
+          SELECT 'sup', s.kind, s.value, NULL::uuid, 0
+          FROM unnest(${suppressions.map((p) => p.kind)}::text[], ${suppressions.map((p) => p.value)}::text[]) AS p(kind, value)
+          CROSS JOIN LATERAL (SELECT kind, value FROM person_suppressions
+            WHERE workspace_id = ${ws} AND kind = p.kind AND value = p.value) s
+        )
+        SELECT h.src, h.kind, h.value, h.person_id, pe.external_id, pe.identified
+        FROM hits h LEFT JOIN people pe ON pe.workspace_id = ${ws} AND pe.id = h.person_id
+        WHERE h.src <> 'email' OR h.ord = 1`.execute(db);
+      const out: BatchLookup = { identifiers: [], emails: [], suppressed: new Set(), people: new Map() };
+      for (const r of res.rows) {
+        if (r.src === 'sup') {
+          out.suppressed.add(`${r.kind}:${r.value}`);
+          continue;
+        }
+        if (!r.person_id) continue;
+        out.people.set(r.person_id, { id: r.person_id, externalId: r.external_id, email: null, identified: !!r.identified });
+        if (r.src === 'id') out.identifiers.push({ kind: r.kind as IdentifierKind, value: r.value, personId: r.person_id });
+        else out.emails.push({ email: r.value, personId: r.person_id });
+      }
+      return out;
+    },
+
+    /**
+     * Writes a batch's identity changes in one statement: new people (with their first attributes),
+     * new identifiers, and attribute patches of existing people. Answers the identifiers another
+     * transaction claimed first.
+     */
+    async writeBatch(ws: string, people: NewPerson[], identifiers: IdentifierHit[], patches: PersonPatch[], at: Date): Promise<Array<{ kind: IdentifierKind; value: string }>> {
+      if (people.length === 0 && identifiers.length === 0 && patches.length === 0) return [];
+      const sortedIds = [...identifiers].sort((a, b) => (a.kind + a.value < b.kind + b.value ? -1 : 1));
+      const rows = [...patches].sort((a, b) => (a.id < b.id ? -1 : 1)).map(patchRow);
+      const won = await sql<{ kind: IdentifierKind; value: string }>`
+        WITH new_people AS (
+          INSERT INTO people (workspace_id, id, external_id, email, phone, identified, attributes, timezone, locale, created_at, updated_at)
+          SELECT ${ws}, p.id, p.external_id, p.email, p.phone, p.identified, coalesce(p.attributes, '{}'), p.timezone, p.locale, p.at, p.at
+          FROM jsonb_to_recordset(${json(people.map((p) => ({
+            id: p.id, external_id: p.externalId, email: p.email, phone: p.phone ?? null, identified: p.identified,
+            attributes: p.attributes ?? {}, timezone: p.timezone ?? null, locale: p.locale ?? null, at: p.at.toISOString(),
+          })))}::jsonb) AS p(id uuid, external_id text, email text, phone text, identified boolean, attributes jsonb,
+            timezone text, locale text, at timestamptz)
+          ORDER BY p.id
+        ), patched AS (
+          UPDATE people p SET
+            attributes = (p.attributes || v.set) - v.unset,
+            external_id = coalesce(p.external_id, v.external_id),
+            email = CASE WHEN v.has_email THEN v.email ELSE p.email END,
+            phone = CASE WHEN v.has_phone THEN v.phone ELSE p.phone END,
+            timezone = coalesce(v.timezone, p.timezone),
+            locale = coalesce(v.locale, p.locale),
+            identified = p.identified OR v.identified,
+            updated_at = ${at}
+          FROM jsonb_to_recordset(${json(rows)}::jsonb) AS v(
+            id uuid, set jsonb, unset text[], external_id text, email text, has_email boolean,
+            phone text, has_phone boolean, timezone text, locale text, identified boolean)
+          WHERE p.workspace_id = ${ws} AND p.id = v.id AND p.id = ANY(${rows.map((r) => r.id)}::uuid[])
+        )
+        INSERT INTO person_identifiers (workspace_id, kind, value, person_id)
+        SELECT ${ws}, r.kind, r.value, r.person_id
+        FROM jsonb_to_recordset(${json(sortedIds.map((r) => ({ kind: r.kind, value: r.value, person_id: r.personId })))}::jsonb)
+          AS r(kind text, value text, person_id uuid)
+        ON CONFLICT (workspace_id, kind, value) DO NOTHING
+        RETURNING kind, value`.execute(db);
+      if (won.rows.length === identifiers.length) return [];
+      const wonKeys = new Set(won.rows.map((r) => `${r.kind}:${r.value}`));
+      return sortedIds.filter((r) => !wonKeys.has(`${r.kind}:${r.value}`)).map(({ kind, value }) => ({ kind, value }));
     },
 
     async findByEmails(ws: string, emails: string[]): Promise<Array<PersonMeta>> {
@@ -57,58 +150,6 @@ export function createPeopleRepo(db: Queryable) {
         CROSS JOIN LATERAL (SELECT kind, value FROM person_suppressions
           WHERE workspace_id = ${ws} AND kind = p.kind AND value = p.value) s`.execute(db);
       return new Set(res.rows.map((r) => `${r.kind}:${r.value}`));
-    },
-
-    async insertPeople(ws: string, people: NewPerson[]): Promise<void> {
-      if (people.length === 0) return;
-      await sql`
-        INSERT INTO people (workspace_id, id, external_id, email, identified, attributes, created_at, updated_at)
-        SELECT ${ws}, p.id, p.external_id, p.email, p.identified, '{}'::jsonb, p.at, p.at
-        FROM jsonb_to_recordset(${json(people.map((p) => ({
-          id: p.id, external_id: p.externalId, email: p.email, identified: p.identified, at: p.at.toISOString(),
-        })))}::jsonb) AS p(id uuid, external_id text, email text, identified boolean, at timestamptz)
-        ORDER BY p.id`.execute(db);
-    },
-
-    /** Inserts identifiers; answers the ones that another transaction holds already (with their person). */
-    async claimIdentifiers(ws: string, rows: IdentifierHit[]): Promise<IdentifierHit[]> {
-      if (rows.length === 0) return [];
-      const sorted = [...rows].sort((a, b) => (a.kind + a.value < b.kind + b.value ? -1 : 1));
-      const won = await sql<{ kind: string; value: string }>`
-        INSERT INTO person_identifiers (workspace_id, kind, value, person_id)
-        SELECT ${ws}, r.kind, r.value, r.person_id
-        FROM jsonb_to_recordset(${json(sorted.map((r) => ({ kind: r.kind, value: r.value, person_id: r.personId })))}::jsonb)
-          AS r(kind text, value text, person_id uuid)
-        ON CONFLICT (workspace_id, kind, value) DO NOTHING
-        RETURNING kind, value`.execute(db);
-      if (won.rows.length === rows.length) return [];
-      const wonKeys = new Set(won.rows.map((r) => `${r.kind}:${r.value}`));
-      const lost = sorted.filter((r) => !wonKeys.has(`${r.kind}:${r.value}`));
-      return this.findIdentifiers(ws, lost.map(({ kind, value }) => ({ kind, value })));
-    },
-
-    async applyPatches(ws: string, patches: PersonPatch[], at: Date): Promise<void> {
-      if (patches.length === 0) return;
-      const rows = [...patches].sort((a, b) => (a.id < b.id ? -1 : 1)).map((p) => ({
-        id: p.id, set: p.set, unset: p.unset, external_id: p.externalId ?? null,
-        email: p.email === undefined ? null : p.email, has_email: p.email !== undefined,
-        phone: p.phone === undefined ? null : p.phone, has_phone: p.phone !== undefined,
-        timezone: p.timezone ?? null, locale: p.locale ?? null, identified: p.identified ?? false,
-      }));
-      await sql`
-        UPDATE people p SET
-          attributes = (p.attributes || v.set) - v.unset,
-          external_id = coalesce(p.external_id, v.external_id),
-          email = CASE WHEN v.has_email THEN v.email ELSE p.email END,
-          phone = CASE WHEN v.has_phone THEN v.phone ELSE p.phone END,
-          timezone = coalesce(v.timezone, p.timezone),
-          locale = coalesce(v.locale, p.locale),
-          identified = p.identified OR v.identified,
-          updated_at = ${at}
-        FROM jsonb_to_recordset(${json(rows)}::jsonb) AS v(
-          id uuid, set jsonb, unset text[], external_id text, email text, has_email boolean,
-          phone text, has_phone boolean, timezone text, locale text, identified boolean)
-        WHERE p.workspace_id = ${ws} AND p.id = v.id AND p.id = ANY(${rows.map((r) => r.id)}::uuid[])`.execute(db);
     },
 
     async lockPeople(ws: string, ids: string[]): Promise<void> {
@@ -218,6 +259,15 @@ export function createPeopleRepo(db: Queryable) {
       await sql`DELETE FROM object_relationships WHERE workspace_id = ${ws} AND person_id = ${personId}
         AND object_type = ${type} AND object_id = ${id}`.execute(db);
     },
+  };
+}
+
+function patchRow(p: PersonPatch) {
+  return {
+    id: p.id, set: p.set, unset: p.unset, external_id: p.externalId ?? null,
+    email: p.email === undefined ? null : p.email, has_email: p.email !== undefined,
+    phone: p.phone === undefined ? null : p.phone, has_phone: p.phone !== undefined,
+    timezone: p.timezone ?? null, locale: p.locale ?? null, identified: p.identified ?? false,
   };
 }
 

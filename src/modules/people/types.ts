@@ -15,6 +15,11 @@ export interface NewPerson {
   email: string | null;
   identified: boolean;
   at: Date;
+  /** First attributes, written with the row (a new person needs no separate UPDATE). */
+  attributes?: Record<string, unknown>;
+  phone?: string | null;
+  timezone?: string | null;
+  locale?: string | null;
 }
 
 /** Accumulated changes for one person from one batch; applied in one UPDATE. */
