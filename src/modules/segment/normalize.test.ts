@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../errors.ts';
-import { cleanJson, correctTimestamp, MAX_DEPTH, normalizeBatch, normalizeSingle, parseIsoDate } from './normalize.ts';
+import { cleanJson } from '../ingest/index.ts';
+import { correctTimestamp, MAX_DEPTH, normalizeBatch, normalizeSingle, parseIsoDate } from './normalize.ts';
 
 const facts = { receivedAt: new Date('2026-01-01T12:00:00.000Z'), ip: '203.0.113.9' };
 

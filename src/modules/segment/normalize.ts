@@ -2,7 +2,7 @@
 // Every rejection is an AppError naming the first failing field ("batch[3].userId").
 import { z } from 'zod';
 import { AppError } from '../../errors.ts';
-import type { EventKind, IncomingEvent, Json } from '../ingest/index.ts';
+import { cleanJson, fieldOf as fieldOfPath, MAX_JSON_DEPTH, type EventKind, type IncomingEvent, type Json } from '../ingest/index.ts';
 
 export const MAX_EVENT_BYTES = 32 * 1024;
 export const MAX_BATCH_BYTES = 500 * 1024;
@@ -10,8 +10,7 @@ export const MAX_BATCH_BYTES = 500 * 1024;
 export const MAX_BATCH_EVENTS = 2500;
 /** Ids and names land in btree indexes, whose entries must stay well under PostgreSQL's ~2.7 KB. */
 export const MAX_ID_CHARS = 500;
-/** Deeper JSON would only exhaust stacks (ours, PostgreSQL's jsonb parser); no real payload nests this far. */
-export const MAX_DEPTH = 64;
+export const MAX_DEPTH = MAX_JSON_DEPTH;
 
 export const SEGMENT_KINDS = ['identify', 'track', 'page', 'screen', 'group', 'alias'] as const satisfies readonly EventKind[];
 export type SegmentKind = (typeof SEGMENT_KINDS)[number];
@@ -25,52 +24,11 @@ export interface RequestFacts {
 
 type Path = Array<string | number>;
 
-function fieldOf(path: Readonly<Path>): string {
-  let out = '';
-  for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else out += out ? `.${p}` : p;
-  }
-  return out || 'body';
-}
+const fieldOf = fieldOfPath;
 
 function invalid(path: Readonly<Path>, why: string): AppError {
   const field = fieldOf(path);
   return new AppError('request.invalid', `${field}: ${why}`, { field });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Cleaning: PostgreSQL text and jsonb refuse U+0000 and unpaired UTF-16 surrogates, which JSON
-// allows. Both are replaced with U+FFFD (what a UTF-8 encoder does to a lone surrogate anyway).
-
-// eslint-disable-next-line no-control-regex -- matching U+0000 is the point
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
-function cleanString(s: string): string {
-  UNSTORABLE.lastIndex = 0;
-  return UNSTORABLE.test(s) ? s.replace(UNSTORABLE, '\uFFFD') : s;
-}
-
-/** A storable deep copy of parsed JSON; throws request.invalid when nested deeper than MAX_DEPTH. */
-export function cleanJson(value: unknown, path: Path = []): unknown {
-  if (typeof value === 'string') return cleanString(value);
-  if (value === null || typeof value !== 'object') return value;
-  if (path.length >= MAX_DEPTH) throw invalid(path, `nested deeper than ${MAX_DEPTH} levels`);
-  if (Array.isArray(value)) {
-    return value.map((v: unknown, i) => {
-      path.push(i);
-      const out = cleanJson(v, path);
-      path.pop();
-      return out;
-    });
-  }
-  // Object.fromEntries defines own properties, so a "__proto__" key stays data, never a prototype.
-  return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => {
-    path.push(k);
-    const out = cleanJson(v, path);
-    path.pop();
-    return [cleanString(k), out];
-  }));
 }
 
 // ---------------------------------------------------------------------------------------------
