@@ -12,16 +12,13 @@ export const errorCatalogue = {
   'event.missing_identity': { status: 400, message: 'An event needs a userId or an anonymousId.' },
   'auth.missing': { status: 401, message: 'Credentials are missing.' },
   'auth.invalid': { status: 401, message: 'The credentials are not valid.' },
-  'auth.forbidden': { status: 403, message: 'This key may not do that.' },
   'workspace.not_found': { status: 404, message: 'Workspace not found.' },
   'key.not_found': { status: 404, message: 'Key not found.' },
   'person.not_found': { status: 404, message: 'Person not found.' },
   'object.not_found': { status: 404, message: 'Object not found.' },
   'event_type.not_found': { status: 404, message: 'No such event type in the catalog.' },
-  'person.suppressed': { status: 409, message: 'The person is deleted and suppressed.' },
   'person.merge_same': { status: 400, message: 'A person cannot be merged into itself.' },
   'route.not_found': { status: 404, message: 'No such route.' },
-  'rate.limited': { status: 429, message: 'Too many requests.' },
   'internal': { status: 500, message: 'Internal error.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
