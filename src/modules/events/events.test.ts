@@ -25,6 +25,6 @@ describe('message id dedupe window', () => {
 
   it('runs the purge as a graphile-worker task', () => {
     const tasks = t.services.events.tasks();
-    expect(Object.keys(tasks)).toContain('events.purge_dedupe');
+    expect(Object.keys(tasks)).toContain('events:purge_dedupe');
   });
 });

@@ -18,7 +18,7 @@ export function createEventsService(deps: { db: Db; clock: Clock; dedupeDays: nu
     },
 
     tasks(): Record<string, Task> {
-      return { 'events.purge_dedupe': async () => { await this.purgeDedupe(); } };
+      return { 'events:purge_dedupe': async () => { await this.purgeDedupe(); } };
     },
   };
 }
