@@ -24,7 +24,7 @@ const EVENTS = opt('events', smoke ? 4_000 : 200_000);
 const PEOPLE = opt('people', smoke ? 1_000 : 50_000);
 const BATCH = opt('batch', 100);
 const CONCURRENCY = opt('concurrency', 8);
-const REPEAT = 0.1;
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 0.1);
 const baseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 // Seeded PRNG (mulberry32) so every run sends the same events.
@@ -54,7 +54,7 @@ interface BenchEvent {
 function generate(): BenchEvent[] {
   const r = rng(42);
   const names = ['Signed Up', 'Viewed Product', 'Added To Cart', 'Checked Out', 'Invited Teammate', 'Used Feature'];
-  const filler = 'x'.repeat(420);
+  const filler = 'x'.repeat(640);
   const out: BenchEvent[] = [];
   const t0 = Date.parse('2026-11-01T00:00:00Z');
   for (let i = 0; i < EVENTS; i++) {
@@ -180,7 +180,9 @@ async function main(): Promise<void> {
     const events = generate();
     const unique = new Set(events.map((e) => e.messageId)).size;
     const ws = JSON.parse(await runCli(env, 'workspace', 'create', 'bench', '--json')) as { writeKey: string };
-    server = spawn(process.execPath, ['bin/tandem.js', 'api'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    // BENCH_PROFILE=DIR writes a V8 CPU profile of the Tandem process into DIR.
+    const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+    server = spawn(process.execPath, [...profile, 'bin/tandem.js', 'api'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
     const api = `http://127.0.0.1:${port}`;
     await waitReady(api, server);
 

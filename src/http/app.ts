@@ -26,7 +26,7 @@ export async function buildApp({ log, services }: BuildAppOptions): Promise<Tand
     trustProxy: true,
     return503OnClosing: true,
     // Customer.io ids may be 150 bytes and emails 254; percent-encoding can triple them.
-    maxParamLength: 1000,
+    routerOptions: { maxParamLength: 1000 },
   }).withTypeProvider() as unknown as TandemApp;
 
   app.setValidatorCompiler(validatorCompiler);

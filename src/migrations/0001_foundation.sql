@@ -81,7 +81,6 @@ CREATE TABLE events (
 );
 CREATE INDEX events_person ON events (workspace_id, person_id, timestamp DESC, id DESC);
 CREATE INDEX events_name ON events (workspace_id, type, name, received_at DESC);
-CREATE INDEX events_received ON events (workspace_id, id DESC);
 
 -- messageId / Customer.io event id dedupe window (TANDEM_DEDUPE_DAYS, default 7 days).
 CREATE TABLE event_dedupe (
@@ -90,7 +89,8 @@ CREATE TABLE event_dedupe (
   received_at   timestamptz NOT NULL,
   PRIMARY KEY (workspace_id, message_id)
 );
-CREATE INDEX event_dedupe_age ON event_dedupe (received_at);
+-- BRIN: rows arrive in received_at order, so a tiny index serves the hourly purge.
+CREATE INDEX event_dedupe_age ON event_dedupe USING brin (received_at);
 
 -- Accounts / objects (Segment group, Customer.io objects) and people's relations to them.
 CREATE TABLE objects (
