@@ -82,7 +82,7 @@ export function createWorkspaceService(deps: { db: Db; clock: Clock }) {
       const created = await db.transaction().execute(async (tx) => {
         const repo = createWorkspaceRepo(tx);
         const old = await repo.findKey(workspaceId, keyId);
-        if (!old || old.revokedAt) throw new AppError('key.not_found', undefined, { field: 'keyId' });
+        if (!old || old.revokedAt) throw new AppError('key.not_found', undefined, { field: 'id' });
         await repo.revokeKey(workspaceId, keyId, clock.now());
         return issueKey(repo, workspaceId, old.kind, old.name);
       });
@@ -92,7 +92,7 @@ export function createWorkspaceService(deps: { db: Db; clock: Clock }) {
 
     async revokeKey(workspaceId: string, keyId: string): Promise<void> {
       const done = await createWorkspaceRepo(db).revokeKey(workspaceId, keyId, clock.now());
-      if (!done) throw new AppError('key.not_found', undefined, { field: 'keyId' });
+      if (!done) throw new AppError('key.not_found', undefined, { field: 'id' });
       cache.clear();
     },
 

@@ -1,0 +1,431 @@
+// Every HTTP endpoint over a real socket, with plain fetch: one valid call each (documented status and
+// body shape), a wrong key for each authenticated one (401 in the route's error dialect), and a
+// representative bad input (4xx with a code and the failing field). The route list is discovered from
+// Fastify and /api/openapi.json: a route without a case here fails the suite.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { basic, bearer, createTestTandem, type TestTandem } from './harness.ts';
+import { registeredRoutes, templateOf } from './registered-routes.ts';
+import type { CreatedWorkspace } from '../src/modules/workspaces/index.ts';
+import type { IncomingEvent } from '../src/modules/ingest/index.ts';
+
+type Auth = 'write' | 'track' | 'app' | 'none';
+type Dialect = 'segment' | 'customerio' | 'customerio-v2' | 'tandem';
+
+interface Seed {
+  ws: CreatedWorkspace;
+  /** Tandem's id of the person 'u-1' (ann@example.com). */
+  personId: string;
+  rotateKeyId: string;
+  revokeKeyId: string;
+}
+
+interface Bad {
+  /** Defaults to the case's path and body. */
+  path?: string;
+  body?: unknown;
+  status: number;
+  code: string;
+  field?: string;
+}
+
+interface Case {
+  /** The route as Fastify names it: "GET /api/people/:id". */
+  route: string;
+  /** What to call; `{name}` is replaced from the seed. Defaults to the route's path. */
+  path?: string;
+  auth: Auth;
+  body?: unknown;
+  headers?: Record<string, string>;
+  status: number;
+  /** The whole body (toEqual, asymmetric matchers allowed), or a function of the seed giving it. */
+  expect: unknown;
+  /** Extra checks on the response (headers). */
+  check?: (res: Response) => void;
+  /** Reads the body instead of text/JSON (the SSE stream). */
+  read?: (res: Response, s: Seed) => Promise<unknown>;
+  bad?: Bad;
+}
+
+// Vitest's asymmetric matchers are typed `any`; these wrappers keep the tables typed.
+const like = (o: Record<string, unknown>): unknown => expect.objectContaining(o);
+const some = (items: unknown[]): unknown => expect.arrayContaining(items);
+const matching = (re: RegExp): unknown => expect.stringMatching(re);
+const contains = (text: string): unknown => expect.stringContaining(text);
+const nullOr = (m: unknown): unknown => expect.toBeOneOf([null, m]);
+const ISO = matching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+const STR: unknown = expect.any(String);
+const NUM: unknown = expect.any(Number);
+const OBJ: unknown = expect.any(Object);
+const ARRAY: unknown = expect.any(Array);
+
+/** The documented shapes (docs/api.md). */
+const person = (s: Seed, extra: Record<string, unknown> = {}) => ({
+  id: s.personId, userId: 'u-1', email: 'ann@example.com', phone: null, identified: true,
+  attributes: like({ plan: 'pro' }), timezone: null, locale: null, createdAt: ISO, updatedAt: ISO, ...extra,
+});
+const storedEvent = {
+  id: matching(/^\d+$/), type: STR, name: nullOr(STR), properties: OBJ, context: OBJ, userId: nullOr(STR),
+  anonymousId: nullOr(STR), messageId: nullOr(STR), source: STR, timestamp: ISO, receivedAt: ISO,
+};
+const keyView = (kind: string, name: unknown = STR) => ({
+  id: STR, kind, name, prefix: STR, createdAt: ISO, revokedAt: null, lastUsedAt: nullOr(ISO),
+});
+const eventType = (type: string, name: string) => ({
+  type, name, firstSeen: ISO, lastSeen: ISO, count24h: NUM, count7d: NUM, sample: OBJ,
+  properties: ARRAY, typeChanges: ARRAY,
+});
+
+const SEGMENT_PATHS = ['identify', 'track', 'page', 'screen', 'group', 'alias', 'batch', 'import'].map((k) => `/v1/${k}`);
+
+/** analytics.js sends a CORS preflight before each call from a browser. */
+const preflight = (path: string): Case => ({
+  route: `OPTIONS ${path}`, auth: 'none', status: 204, expect: '',
+  check: (res) => {
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.headers.get('access-control-allow-methods')).toBe('POST, OPTIONS');
+  },
+});
+
+const segment = (kind: string, body: unknown, bad: Bad): Case => ({
+  route: `POST /v1/${kind}`, auth: 'write', body, status: 200, expect: { success: true }, bad,
+  check: (res) => expect(res.headers.get('access-control-allow-origin')).toBe('*'),
+});
+
+const cio = (route: string, path: string, body: unknown, bad?: Bad): Case => ({
+  route, path, auth: 'track', body, status: 200, expect: {}, ...(bad ? { bad } : {}),
+});
+
+const CASES: Case[] = [
+  // Segment HTTP Tracking API (write key).
+  segment('identify', { userId: 'u-1', anonymousId: 'a-1', traits: { email: 'ann@example.com', plan: 'pro' } },
+    { body: { traits: { plan: 'pro' } }, status: 400, code: 'event.missing_identity', field: 'userId' }),
+  segment('track', { userId: 'u-1', event: 'Signed Up', properties: { plan: 'pro' } },
+    { body: { userId: 'u-1' }, status: 400, code: 'request.invalid', field: 'event' }),
+  segment('page', { anonymousId: 'a-1', name: 'Pricing' },
+    { body: { name: 'Pricing' }, status: 400, code: 'event.missing_identity', field: 'userId' }),
+  segment('screen', { userId: 'u-1', name: 'Home' },
+    { body: { userId: 'u-1', name: 'x'.repeat(501) }, status: 400, code: 'request.invalid', field: 'name' }),
+  segment('group', { userId: 'u-1', groupId: 'g-1', traits: { name: 'Acme' } },
+    { body: { userId: 'u-1' }, status: 400, code: 'request.invalid', field: 'groupId' }),
+  segment('alias', { previousId: 'a-2', userId: 'u-1' },
+    { body: { previousId: 'a-2' }, status: 400, code: 'event.missing_identity', field: 'userId' }),
+  segment('batch', { batch: [{ type: 'track', userId: 'u-1', event: 'Batched' }] },
+    { body: { batch: [{ type: 'track', userId: 'u-1', event: 'Ok' }, { type: 'track', event: 'No one' }] },
+      status: 400, code: 'event.missing_identity', field: 'batch[1].userId' }),
+  segment('import', { batch: [{ type: 'identify', userId: 'u-1', traits: { imported: true } }] },
+    { body: { batch: [{ type: 'nope', userId: 'u-1' }] }, status: 400, code: 'request.invalid', field: 'batch[0].type' }),
+  ...SEGMENT_PATHS.map(preflight),
+
+  // Customer.io Track API v1 and v2 (Basic site id : track key); every success is `{}`.
+  cio('PUT /api/v1/customers/:identifier', '/api/v1/customers/u-1', { company: 'Acme' },
+    { body: { company: 'x'.repeat(1001) }, status: 400, code: 'request.invalid', field: 'company' }),
+  cio('DELETE /api/v1/customers/:identifier', '/api/v1/customers/u-gone', undefined),
+  cio('POST /api/v1/customers/:identifier/suppress', '/api/v1/customers/u-supp/suppress', {}),
+  cio('POST /api/v1/customers/:identifier/unsuppress', '/api/v1/customers/u-supp/unsuppress', {}),
+  cio('POST /api/v1/customers/:identifier/events', '/api/v1/customers/u-1/events', { name: 'Purchased', data: { total: 9 } },
+    { body: { data: { total: 9 } }, status: 400, code: 'request.invalid', field: 'name' }),
+  cio('POST /api/v1/events', '/api/v1/events', { name: 'Viewed', anonymous_id: 'a-3', data: {} },
+    { body: { name: 'Viewed', anonymous_id: 'a-3', data: 'text' }, status: 400, code: 'request.invalid', field: 'data' }),
+  cio('POST /api/v1/merge_customers', '/api/v1/merge_customers', { primary: { id: 'u-1' }, secondary: { id: 'u-merge' } },
+    { body: { primary: { id: 'u-1' }, secondary: { id: 'u-1' } }, status: 400, code: 'person.merge_same', field: 'secondary' }),
+  cio('PUT /api/v1/customers/:identifier/devices', '/api/v1/customers/u-1/devices', { device: { id: 'dev-2', platform: 'ios' } },
+    { body: { device: { id: 'dev-2', platform: 'windows' } }, status: 400, code: 'request.invalid', field: 'device.platform' }),
+  // customerio-node sends DELETE with a JSON content type and no body.
+  { ...cio('DELETE /api/v1/customers/:identifier/devices/:device_id', '/api/v1/customers/u-1/devices/dev-del', undefined),
+    headers: { 'content-type': 'application/json' } },
+  cio('POST /api/v2/entity', '/api/v2/entity', { type: 'person', action: 'identify', identifiers: { id: 'u-1' }, attributes: { role: 'admin' } },
+    { body: { type: 'person', action: 'identify' }, status: 400, code: 'request.invalid', field: 'identifiers' }),
+  cio('POST /api/v2/batch', '/api/v2/batch',
+    { batch: [{ type: 'object', action: 'identify', identifiers: { object_type_id: 'company', object_id: 'acme' }, attributes: { name: 'Acme' } }] },
+    { body: { batch: 'x' }, status: 400, code: 'request.invalid', field: 'batch' }),
+
+  // Customer.io App API (Bearer app key).
+  {
+    route: 'GET /v1/customers/:identifier/attributes', path: '/v1/customers/u-1/attributes', auth: 'app', status: 200,
+    expect: (s: Seed) => ({ customer: {
+      id: 'u-1', identifiers: { id: 'u-1', email: 'ann@example.com', cio_id: s.personId },
+      attributes: like({ id: 'u-1', email: 'ann@example.com', cio_id: s.personId, plan: 'pro' }),
+      timestamps: { cio_id: NUM }, unsubscribed: false,
+      devices: some([{ id: 'dev-1', platform: 'ios', last_used: null, attributes: {} }]),
+    } }),
+    bad: { path: '/v1/customers/u-1/attributes?id_type=phone', status: 400, code: 'request.invalid', field: 'querystring.id_type' },
+  },
+  {
+    route: 'GET /v1/customers', path: '/v1/customers?email=ANN@example.com', auth: 'app', status: 200,
+    expect: (s: Seed) => ({ results: [{ email: 'ann@example.com', id: 'u-1', cio_id: s.personId }] }),
+    bad: { path: '/v1/customers', status: 400, code: 'request.invalid', field: 'querystring.email' },
+  },
+
+  // Tandem REST API (Bearer app key).
+  {
+    route: 'GET /api/workspace', auth: 'app', status: 200,
+    expect: (s: Seed) => ({ id: s.ws.workspaceId, name: 'Real port', siteId: s.ws.siteId, createdAt: ISO }),
+  },
+  {
+    route: 'GET /api/keys', auth: 'app', status: 200,
+    expect: { keys: some(['write', 'track', 'app'].map((k) => like(keyView(k)))) },
+  },
+  {
+    route: 'POST /api/keys', auth: 'app', body: { kind: 'app', name: 'ci' }, status: 201,
+    expect: { key: keyView('app', 'ci'), secret: matching(/^tdm_app_/) },
+    bad: { body: { kind: 'admin' }, status: 400, code: 'request.invalid', field: 'kind' },
+  },
+  {
+    route: 'POST /api/keys/:id/rotate', path: '/api/keys/{rotateKeyId}/rotate', auth: 'app', status: 200,
+    expect: { key: keyView('write', 'to rotate'), secret: matching(/^tdm_wk_/) },
+    bad: { path: '/api/keys/key_nope/rotate', status: 404, code: 'key.not_found', field: 'id' },
+  },
+  {
+    route: 'DELETE /api/keys/:id', path: '/api/keys/{revokeKeyId}', auth: 'app', status: 204, expect: '',
+    bad: { path: '/api/keys/key_nope', status: 404, code: 'key.not_found', field: 'id' },
+  },
+  {
+    route: 'GET /api/people', path: '/api/people?q=ann', auth: 'app', status: 200,
+    expect: (s: Seed) => ({ people: [person(s)], nextCursor: null }),
+    bad: { path: '/api/people?limit=0', status: 400, code: 'request.invalid', field: 'querystring.limit' },
+  },
+  {
+    route: 'GET /api/people/:id', path: '/api/people/{personId}', auth: 'app', status: 200,
+    expect: (s: Seed) => person(s, {
+      identifiers: { userIds: some(['u-1']), anonymousIds: some(['a-1']) },
+    }),
+    bad: { path: '/api/people/u-1?by=phone', status: 400, code: 'request.invalid', field: 'querystring.by' },
+  },
+  {
+    route: 'GET /api/people/:id/events', path: '/api/people/u-1/events?by=userId&type=track', auth: 'app', status: 200,
+    expect: { events: some([{ ...storedEvent, type: 'track', name: 'Signed Up', userId: 'u-1' }]), nextCursor: null },
+    bad: { path: '/api/people/u-1/events?by=userId&type=bogus', status: 400, code: 'request.invalid', field: 'querystring.type' },
+  },
+  {
+    route: 'GET /api/people/:id/objects', path: '/api/people/{personId}/objects', auth: 'app', status: 200,
+    expect: { objects: [{ type: 'group', id: 'g-1', attributes: { name: 'Acme' }, relationshipAttributes: {},
+      createdAt: ISO, updatedAt: ISO, relatedAt: ISO }] },
+    bad: { path: '/api/people/{personId}/objects?by=x', status: 400, code: 'request.invalid', field: 'querystring.by' },
+  },
+  {
+    route: 'GET /api/people/:id/export', path: '/api/people/{personId}/export', auth: 'app', status: 200,
+    expect: (s: Seed) => ({
+      exportedAt: ISO, person: like({ id: s.personId, userId: 'u-1' }),
+      identifiers: some([{ kind: 'user', value: 'u-1', createdAt: ISO }]),
+      devices: some([like({ deviceId: 'dev-1', platform: 'ios' })]),
+      objects: [like({ type: 'group', id: 'g-1' })], suppressions: [],
+      events: some([like({ type: 'track', name: 'Signed Up' })]),
+    }),
+    bad: { path: '/api/people/00000000-0000-4000-8000-000000000000/export', status: 404, code: 'person.not_found', field: 'id' },
+  },
+  {
+    route: 'DELETE /api/people/:id', path: '/api/people/u-del?by=userId', auth: 'app', status: 204, expect: '',
+    bad: { path: '/api/people/u-del?by=nope', status: 400, code: 'request.invalid', field: 'querystring.by' },
+  },
+  {
+    route: 'GET /api/objects/:type/:id', path: '/api/objects/group/g-1', auth: 'app', status: 200,
+    expect: { type: 'group', id: 'g-1', attributes: { name: 'Acme' }, relationshipCount: 1, createdAt: ISO, updatedAt: ISO },
+    bad: { path: '/api/objects/group/nope', status: 404, code: 'object.not_found', field: 'id' },
+  },
+  {
+    route: 'GET /api/event-types', path: '/api/event-types?type=track', auth: 'app', status: 200,
+    expect: { eventTypes: some([eventType('track', 'Signed Up')]) },
+    bad: { path: '/api/event-types?type=bogus', status: 400, code: 'request.invalid', field: 'querystring.type' },
+  },
+  {
+    route: 'GET /api/event-types/:type/:name', path: '/api/event-types/track/Signed%20Up', auth: 'app', status: 200,
+    expect: eventType('track', 'Signed Up'),
+    bad: { path: '/api/event-types/bogus/Signed%20Up', status: 400, code: 'request.invalid', field: 'params.type' },
+  },
+  {
+    route: 'GET /api/events/stream', path: '/api/events/stream?type=track', auth: 'app', status: 200,
+    check: (res) => expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/),
+    read: readFirstStreamedEvent,
+    expect: (s: Seed) => ({ ...storedEvent, personId: s.personId, type: 'track', name: 'Streamed', userId: 'u-1', source: 'segment' }),
+    bad: { path: '/api/events/stream?lastEventId=abc', status: 400, code: 'request.invalid', field: 'querystring.lastEventId' },
+  },
+
+  // Operator routes (no key).
+  {
+    route: 'GET /api/openapi.json', auth: 'none', status: 200,
+    expect: like({ openapi: matching(/^3\.1\./), paths: OBJ }),
+  },
+  { route: 'GET /health/live', auth: 'none', status: 200, expect: { status: 'ok' } },
+  { route: 'GET /health/ready', auth: 'none', status: 200, expect: { status: 'ok' } },
+  {
+    route: 'GET /metrics', auth: 'none', status: 200, expect: contains('# TYPE tandem_http_request_duration_seconds histogram'),
+    check: (res) => expect(res.headers.get('content-type')).toContain('text/plain'),
+  },
+];
+
+// ---------------------------------------------------------------------------------------------
+
+let t: TestTandem;
+let seed: Seed;
+
+function credentials(auth: Auth, ws: CreatedWorkspace, wrong = false): Record<string, string> {
+  switch (auth) {
+    case 'write': return { authorization: basic(wrong ? 'tdm_wk_wrong' : ws.writeKey) };
+    case 'track': return { authorization: basic(ws.siteId, wrong ? 'tdm_tk_wrong' : ws.trackApiKey) };
+    case 'app': return { authorization: bearer(wrong ? 'tdm_app_wrong' : ws.appApiKey) };
+    case 'none': return {};
+  }
+}
+
+function dialectOf(c: Case): Dialect {
+  if (c.auth === 'write') return 'segment';
+  if (c.route.includes(' /api/v2/')) return 'customerio-v2';
+  if (c.auth === 'track' || c.route.includes(' /v1/customers')) return 'customerio';
+  return 'tandem';
+}
+
+function fill(path: string, s: Seed): string {
+  return path.replace(/\{(\w+)\}/g, (_, k: string) => {
+    const v = s[k as keyof Seed];
+    if (typeof v !== 'string') throw new Error(`no seed value {${k}}`);
+    return v;
+  });
+}
+
+async function send(c: Case, opts: { path?: string; body?: unknown; wrongKey?: boolean } = {}): Promise<Response> {
+  const [method = 'GET', routePath = ''] = c.route.split(' ');
+  const body = 'body' in opts ? opts.body : c.body;
+  return fetch(`${t.baseUrl}${fill(opts.path ?? c.path ?? routePath, seed)}`, {
+    method,
+    headers: {
+      ...credentials(c.auth, seed.ws, opts.wrongKey),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...c.headers,
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
+async function bodyOf(res: Response): Promise<unknown> {
+  const text = await res.text();
+  return text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text;
+}
+
+/** Waits for `: ready`, stores an event through the Segment API, and answers the first streamed event's data. */
+async function readFirstStreamedEvent(res: Response): Promise<unknown> {
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = '';
+  const until = async (pattern: RegExp): Promise<RegExpExecArray> => {
+    for (;;) {
+      const m = pattern.exec(buffered);
+      if (m) return m;
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`stream ended before ${String(pattern)}:\n${buffered}`);
+      buffered += value;
+    }
+  };
+  try {
+    await until(/^: ready$/m);
+    const sent = await fetch(`${t.baseUrl}/v1/track`, {
+      method: 'POST', headers: { ...credentials('write', seed.ws), 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: 'u-1', event: 'Streamed' }),
+    });
+    expect(sent.status).toBe(200);
+    const frame = await until(/^id: (\d+)\nevent: event\ndata: (.*)\n\n/m);
+    const data = JSON.parse(frame[2] ?? '') as { id?: string };
+    expect(data.id).toBe(frame[1]);
+    return data;
+  } finally {
+    await reader.cancel();
+  }
+}
+
+function expectError(body: unknown, dialect: Dialect, code: string, field?: string): void {
+  const core = { code, message: STR, ...(field === undefined ? {} : { field }) };
+  switch (dialect) {
+    case 'segment':
+      expect(body).toEqual({ success: false, ...core });
+      break;
+    case 'customerio':
+      expect(body).toEqual({ meta: { error: STR, errors: [STR] }, ...core });
+      break;
+    case 'customerio-v2':
+      expect(body).toEqual({ meta: { error: STR, errors: [STR] }, ...core, errors: [{ reason: code, field: field ?? '', message: STR }] });
+      break;
+    case 'tandem':
+      expect(body).toEqual({ error: core });
+      break;
+  }
+}
+
+/** Every route Fastify serves, plus every operation the OpenAPI document lists, as "METHOD /template/{}". */
+async function servedRoutes(): Promise<Set<string>> {
+  const fastify = registeredRoutes(t.app)
+    // Fastify adds a HEAD route for every GET (exposeHeadRoutes); the GET is what gets a case.
+    .filter((r) => r.method !== 'HEAD')
+    .map((r) => `${r.method} ${templateOf(r.path)}`);
+  const doc = await (await fetch(`${t.baseUrl}/api/openapi.json`)).json() as { paths: Record<string, Record<string, unknown>> };
+  const documented = Object.entries(doc.paths).flatMap(([path, item]) =>
+    Object.keys(item).filter((m) => ['get', 'post', 'put', 'patch', 'delete'].includes(m))
+      .map((m) => `${m.toUpperCase()} ${templateOf(path)}`));
+  return new Set([...fastify, ...documented]);
+}
+
+const key = (route: string): string => {
+  const [method = '', path = ''] = route.split(' ');
+  return `${method} ${templateOf(path)}`;
+};
+
+beforeAll(async () => {
+  t = await createTestTandem({ listen: true });
+  const ws = await t.services.workspaces.create('Real port');
+  const at = new Date();
+  const identify = (userId: string, traits: Record<string, unknown> = {}, anonymousId?: string): IncomingEvent =>
+    ({ type: 'identify', userId, traits, timestamp: at, ...(anonymousId ? { anonymousId } : {}) });
+  await t.services.ingest.ingest(ws.workspaceId, [
+    identify('u-1', { email: 'ann@example.com', plan: 'pro' }, 'a-1'),
+    { type: 'track', userId: 'u-1', name: 'Signed Up', properties: { plan: 'pro' }, timestamp: at },
+    { type: 'group', userId: 'u-1', groupId: 'g-1', objectType: 'group', traits: { name: 'Acme' }, timestamp: at },
+    identify('u-gone'), identify('u-supp'), identify('u-merge'), identify('u-del'),
+  ], { source: 'api' });
+  await t.services.people.setDevice(ws.workspaceId, { userId: 'u-1' }, { id: 'dev-1', platform: 'ios' });
+  await t.services.people.setDevice(ws.workspaceId, { userId: 'u-1' }, { id: 'dev-del', platform: 'android' });
+  const personId = await t.services.people.find(ws.workspaceId, { userId: 'u-1' });
+  if (!personId) throw new Error('seed: u-1 not stored');
+  const rotate = await t.services.workspaces.createKey(ws.workspaceId, 'write', 'to rotate');
+  const revoke = await t.services.workspaces.createKey(ws.workspaceId, 'write', 'to revoke');
+  seed = { ws, personId, rotateKeyId: rotate.key.id, revokeKeyId: revoke.key.id };
+});
+
+afterAll(async () => {
+  await t.close();
+});
+
+describe('every route over a real port', () => {
+  it('has a case for every route Fastify serves and /api/openapi.json lists, and no case for a missing route', async () => {
+    const served = await servedRoutes();
+    const covered = new Set(CASES.map((c) => key(c.route)));
+    expect(CASES.length, 'one case per route').toBe(covered.size);
+    const missing = [...served].filter((r) => !covered.has(r));
+    expect(missing, `routes without a real-port case in test/real-port.test.ts: ${missing.join(', ')}`).toEqual([]);
+    const stale = [...covered].filter((r) => !served.has(r));
+    expect(stale, `cases for routes that are not served: ${stale.join(', ')}`).toEqual([]);
+  });
+
+  describe.each(CASES)('$route', (c) => {
+    it(`answers ${c.status} with the documented body`, async () => {
+      const res = await send(c);
+      if (res.status !== c.status) throw new Error(`${c.route}: ${res.status} ${await res.text()}`);
+      c.check?.(res);
+      const body = c.read ? await c.read(res, seed) : await bodyOf(res);
+      expect(body).toEqual(typeof c.expect === 'function' ? (c.expect as (s: Seed) => unknown)(seed) : c.expect);
+    });
+
+    if (c.auth !== 'none') {
+      it('answers a wrong key with 401 auth.invalid in its dialect', async () => {
+        const res = await send(c, { wrongKey: true });
+        expect(res.status).toBe(401);
+        expectError(await bodyOf(res), dialectOf(c), 'auth.invalid', 'authorization');
+      });
+    }
+
+    const bad = c.bad;
+    if (bad) {
+      it(`answers bad input with ${bad.status} ${bad.code}${bad.field ? ` (${bad.field})` : ''}`, async () => {
+        const res = await send(c, { ...(bad.path ? { path: bad.path } : {}), ...('body' in bad ? { body: bad.body } : {}) });
+        expect(res.status).toBe(bad.status);
+        expectError(await bodyOf(res), dialectOf(c), bad.code, bad.field);
+      });
+    }
+  });
+});
