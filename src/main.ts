@@ -1,10 +1,11 @@
 // Composition root: config -> logger -> database -> services -> roles (api, worker, or both).
 import type { Runner } from 'graphile-worker';
+import type pg from 'pg';
 import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { openDatabase, type DatabaseHandle, type DatabaseRole } from './db/embedded.ts';
 import { migrate } from './db/migrate.ts';
-import { createDb, createPool } from './db/pool.ts';
+import { createDb, createPool, type Db } from './db/pool.ts';
 import { buildApp } from './http/app.ts';
 import type { TandemApp } from './http/types.ts';
 import type { Logger } from './logger.ts';
@@ -23,6 +24,43 @@ export interface Tandem {
   close(): Promise<void>;
 }
 
+const WORKER_SCHEMA_LOCK = 7_301_402_612;
+
+/**
+ * graphile-worker's installer races with itself on a fresh database (two processes' CREATE SCHEMA
+ * collide: `tandem api` beside `tandem worker`), so installs take turns under an advisory lock.
+ */
+async function serialised<T>(pool: pg.Pool, fn: () => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [WORKER_SCHEMA_LOCK]);
+    return await fn();
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [WORKER_SCHEMA_LOCK]).catch(() => undefined);
+    client.release();
+  }
+}
+
+/**
+ * pool.end() resolves once no client is listed, before their sockets have closed; stopping the
+ * embedded postmaster then would kill those sessions and log errors. Wait for each 'remove'.
+ */
+async function closePool(db: Db, pool: pg.Pool): Promise<void> {
+  let open = pool.totalCount;
+  const closed = new Promise<void>((resolve) => {
+    if (open === 0) resolve();
+    pool.on('remove', () => {
+      if (--open <= 0) resolve();
+    });
+  });
+  await db.destroy();
+  // Kysely ends the pool only if it ran a query; `tandem migrate` uses the pool alone.
+  if (!pool.ending) await pool.end();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([closed, new Promise((r) => (timer = setTimeout(r, 5_000)))]);
+  clearTimeout(timer);
+}
+
 /** Open the database (embedded or DATABASE_URL), run migrations, and build the services. */
 export async function openTandem(config: Config, log: Logger, opts: { dbRole: DatabaseRole; clock?: Clock; migrate?: boolean }): Promise<Omit<Tandem, 'app' | 'worker'>> {
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, role: opts.dbRole }, log);
@@ -33,10 +71,10 @@ export async function openTandem(config: Config, log: Logger, opts: { dbRole: Da
   try {
     if (opts.migrate !== false) {
       await migrate(pool, log);
-      await installWorkerSchema(services);
+      await serialised(pool, () => installWorkerSchema(services));
     }
   } catch (err) {
-    await db.destroy();
+    await closePool(db, pool);
     await database.stop();
     throw err;
   }
@@ -44,7 +82,7 @@ export async function openTandem(config: Config, log: Logger, opts: { dbRole: Da
     services,
     database,
     async close() {
-      await db.destroy();
+      await closePool(db, pool);
       await database.stop();
     },
   };

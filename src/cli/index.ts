@@ -1,6 +1,7 @@
 // The `tandem` command. Every command works whether or not `tandem start` runs on the same data dir.
 import { Command } from 'commander';
 import { loadConfig, type Config } from '../config.ts';
+import { isAppError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { openTandem, runTandem, type Role } from '../main.ts';
 import { registerWorkspaceCommands } from './workspace.ts';
@@ -51,7 +52,9 @@ program.command('migrate').description('Apply database migrations and exit')
 
 registerWorkspaceCommands(program, config);
 
+// One line, no stack trace: the message, and for catalogued errors the stable code (docs/errors.md).
 program.parseAsync(process.argv).catch((err: unknown) => {
-  process.stderr.write(`tandem: ${err instanceof Error ? err.message : String(err)}\n`);
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`tandem: ${message}${isAppError(err) ? ` [${err.code}]` : ''}\n`);
   process.exit(1);
 });

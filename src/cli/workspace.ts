@@ -38,11 +38,14 @@ export function registerWorkspaceCommands(program: Command, config: () => Config
     }));
   keys.command('create').requiredOption('--workspace <id>').requiredOption('--kind <kind>', 'write | track | app')
     .option('--name <name>').option('--json', 'print JSON')
-    .action((opts: { workspace: string; kind: string; name?: string; json?: boolean }) => withServices(config(), async (s) => {
-      if (!['write', 'track', 'app'].includes(opts.kind)) throw new Error('--kind must be write, track or app');
-      const created = await s.workspaces.createKey(opts.workspace, opts.kind as KeyKind, opts.name);
-      print(!!opts.json, { key: created.key, secret: created.secret }, () => `${keyLine(created.key)}\nsecret: ${created.secret}`);
-    }));
+    .action((opts: { workspace: string; kind: string; name?: string; json?: boolean }) => {
+      // Checked before the database is opened: bad input should not start a postmaster.
+      if (!['write', 'track', 'app'].includes(opts.kind)) throw new Error(`--kind must be write, track or app (got "${opts.kind}")`);
+      return withServices(config(), async (s) => {
+        const created = await s.workspaces.createKey(opts.workspace, opts.kind as KeyKind, opts.name);
+        print(!!opts.json, { key: created.key, secret: created.secret }, () => `${keyLine(created.key)}\nsecret: ${created.secret}`);
+      });
+    });
   keys.command('rotate <keyId>').requiredOption('--workspace <id>').option('--json', 'print JSON')
     .action((keyId: string, opts: { workspace: string; json?: boolean }) => withServices(config(), async (s) => {
       const created = await s.workspaces.rotateKey(opts.workspace, keyId);

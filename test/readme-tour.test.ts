@@ -1,0 +1,258 @@
+// The README's five-minute tour, run for real from the README's own text: `npm start` (bin/tandem.js
+// start) on a temp data dir with the embedded PostgreSQL, the workspace command, every curl call
+// (translated to fetch: same method, path, headers, body and auth), and the SDK snippet run by node.
+// When the README changes, this test runs the changed commands.
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, parseOneJson, postmasters, runOk, spawnTandem, tempDataDir, waitReady, type DataDir, type Spawned } from './helpers/process.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+interface Curl {
+  method: string;
+  /** Path and query, as in the README. */
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+  background: boolean;
+}
+
+/** What each of the README's curl calls must answer, in the README's order. */
+const CURL_ANSWERS: Array<{ call: string; status: number; body?: (b: unknown) => void }> = [
+  { call: 'POST /v1/page', status: 200, body: (b) => expect(b).toEqual({ success: true }) },
+  { call: 'POST /v1/identify', status: 200, body: (b) => expect(b).toEqual({ success: true }) },
+  { call: 'POST /v1/track', status: 200, body: (b) => expect(b).toEqual({ success: true }) },
+  { call: 'PUT /api/v1/customers/u-1', status: 200, body: (b) => expect(b).toEqual({}) },
+  {
+    call: 'GET /api/people?q=ann', status: 200,
+    body: (b) => expect(b).toMatchObject({
+      people: [{ userId: 'u-1', email: 'ann@example.com', identified: true, attributes: { plan: 'pro', company: 'Acme' } }],
+      nextCursor: null,
+    }),
+  },
+  {
+    call: 'GET /v1/customers/u-1/attributes', status: 200,
+    body: (b) => expect(b).toMatchObject({ customer: { id: 'u-1', attributes: { email: 'ann@example.com', plan: 'pro', company: 'Acme' } } }),
+  },
+  {
+    call: 'GET /api/event-types', status: 200,
+    body: (b) => {
+      const names = (b as { eventTypes: Array<{ type: string; name: string }> }).eventTypes.map((e) => `${e.type} ${e.name}`);
+      expect(names).toEqual(expect.arrayContaining(['page Pricing', 'identify identify', 'track Invited Teammate']));
+    },
+  },
+  { call: 'GET /api/events/stream', status: 200 }, // read below: it stays open for the SDK's events
+];
+
+// --- Reading the README -----------------------------------------------------------------------
+
+async function tourSection(): Promise<string> {
+  const readme = await readFile(path.join(root, 'README.md'), 'utf8');
+  const start = readme.indexOf('## A five-minute tour');
+  if (start < 0) throw new Error('README.md has no "A five-minute tour" section');
+  const end = readme.indexOf('\n## ', start + 1);
+  return readme.slice(start, end < 0 ? undefined : end);
+}
+
+function codeBlock(section: string, lang: string): string {
+  const m = new RegExp('```' + lang + '\\n([\\s\\S]*?)```').exec(section);
+  if (!m?.[1]) throw new Error(`the tour has no \`\`\`${lang} block`);
+  return m[1];
+}
+
+/** Shell lines with `\` continuations joined. */
+function shellLines(block: string): string[] {
+  return block.replace(/\\\n\s*/g, '').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+}
+
+/** Splits a shell line into words the way sh does for these commands: quotes, $VAR, a trailing comment. */
+function shellWords(line: string, vars: Record<string, string>): string[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  const expand = (s: string) => s.replace(/\$([A-Z_]+)/g, (_, name: string) => {
+    const value = vars[name];
+    if (value === undefined) throw new Error(`$${name} is not set by the tour`);
+    return value;
+  });
+  for (const m of line.matchAll(/'([^']*)'|"([^"]*)"|(#.*$)|(\s+)|([^\s'"]+)/g)) {
+    if (m[3] !== undefined && word === undefined) break; // a comment
+    if (m[4] !== undefined) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+      continue;
+    }
+    word = (word ?? '') + (m[1] ?? expand(m[2] ?? m[5] ?? ''));
+  }
+  if (word !== undefined) words.push(word);
+  return words;
+}
+
+/** The curl options the tour uses; anything else fails the test rather than being ignored. */
+function parseCurl(words: string[]): Curl {
+  const c: Curl = { method: '', path: '', headers: {}, background: false };
+  for (let i = 1; i < words.length; i++) {
+    const w = words[i] ?? '';
+    const next = () => words[++i] ?? '';
+    if (w === '&') c.background = true;
+    else if (/^-[sN]+$/.test(w)) continue; // silent, no buffering
+    else if (w === '-u') c.headers.authorization = `Basic ${Buffer.from(next()).toString('base64')}`;
+    else if (w === '-X') c.method = next();
+    else if (w === '-H') {
+      const [name = '', ...value] = next().split(':');
+      c.headers[name.trim().toLowerCase()] = value.join(':').trim();
+    } else if (w === '-d') c.body = next();
+    else if (w.startsWith('-')) throw new Error(`curl option ${w} is not understood by this test`);
+    else {
+      const m = /^localhost:3000(\/.*)$/.exec(w);
+      if (!m?.[1]) throw new Error(`curl URL ${w} is not localhost:3000/…`);
+      c.path = m[1];
+    }
+  }
+  // curl: -d means POST and a form content type unless told otherwise.
+  c.method ||= c.body === undefined ? 'GET' : 'POST';
+  if (c.body !== undefined) c.headers['content-type'] ??= 'application/x-www-form-urlencoded';
+  return c;
+}
+
+// --- Running it --------------------------------------------------------------------------------
+
+/** Runs the README's SDK snippet with node, as `node tour.mjs` in the project directory would. */
+async function runSnippet(code: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--input-type=module'], {
+    cwd: root, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const exit = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  child.stdin.end(code);
+  const exitCode = await exit;
+  clearTimeout(timer);
+  return { code: exitCode, output };
+}
+
+/** Collects an SSE response's text in the background. */
+function collect(res: Response): { text(): string; waitFor(pattern: RegExp, ms?: number): Promise<void>; close(): Promise<void> } {
+  let text = '';
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const done = (async () => {
+    for (;;) {
+      const r = await reader.read().catch(() => ({ done: true as const, value: undefined }));
+      if (r.done) return;
+      text += r.value;
+    }
+  })();
+  return {
+    text: () => text,
+    async waitFor(pattern, ms = 10_000) {
+      const deadline = Date.now() + ms;
+      while (!pattern.test(text)) {
+        if (Date.now() > deadline) throw new Error(`the stream did not show ${String(pattern)}:\n${text}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async close() {
+      await reader.cancel().catch(() => undefined);
+      await done;
+    },
+  };
+}
+
+describe('README: a five-minute tour', () => {
+  let dir: DataDir;
+  let server: Spawned | undefined;
+  let port: number;
+  const base = () => `http://localhost:${port}`;
+
+  beforeAll(async () => {
+    dir = await tempDataDir();
+    port = await freePort();
+  });
+
+  afterAll(async () => {
+    await server?.stop('SIGKILL', 5_000);
+    await dir.remove();
+  });
+
+  it('works as written', async () => {
+    const section = await tourSection();
+    const lines = shellLines(codeBlock(section, 'sh'));
+
+    // Terminal 1: `npm start` is `node bin/tandem.js start` (embedded PostgreSQL in the data dir).
+    expect(lines[0]).toMatch(/^npm ci && npm start\b/);
+    const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.start).toBe('node bin/tandem.js start');
+    const env = { TANDEM_DATA_DIR: dir.dir, PORT: String(port) }; // spawnTandem drops DATABASE_URL
+    server = spawnTandem(['start'], env);
+    await waitReady(base(), server);
+
+    // Terminal 2: the workspace command, as written, and the keys it prints.
+    const create = shellWords(lines.find((l) => l.startsWith('node bin/tandem.js ')) ?? '', {});
+    expect(create.slice(0, 2)).toEqual(['node', 'bin/tandem.js']);
+    const created = parseOneJson(await runOk(create.slice(2), env));
+    const shown = /^# (\{.*\})$/m.exec(codeBlock(section, 'sh'))?.[1] ?? '';
+    expect(Object.keys(created), 'the printed JSON has the keys the README shows').toEqual(Object.keys(JSON.parse(shown) as object));
+    expect(created.name).toBe('Acme');
+    // `export WK=tdm_wk_… SITE=site_…`: each variable is the printed value with that prefix.
+    const vars: Record<string, string> = {};
+    for (const [, name = '', prefix = ''] of (lines.find((l) => l.startsWith('export ')) ?? '').matchAll(/(\w+)=(\S+?)…/g)) {
+      const value = Object.values(created).find((v) => typeof v === 'string' && v.startsWith(prefix));
+      expect(value, `a printed value starting with ${prefix} for $${name}`).toBeTypeOf('string');
+      vars[name] = value as string;
+    }
+    expect(Object.keys(vars).sort()).toEqual(['APP', 'SITE', 'TK', 'WK']);
+
+    // Every curl call, in order, over HTTP to the running server.
+    const curls = lines.filter((l) => l.startsWith('curl ')).map((l) => parseCurl(shellWords(l, vars)));
+    expect(curls.map((c) => `${c.method} ${c.path}`)).toEqual(CURL_ANSWERS.map((a) => a.call));
+    let stream: ReturnType<typeof collect> | undefined;
+    for (const [i, c] of curls.entries()) {
+      const answer = CURL_ANSWERS[i]!;
+      const res = await fetch(`${base()}${c.path}`, { method: c.method, headers: c.headers, ...(c.body === undefined ? {} : { body: c.body }) });
+      if (res.status !== answer.status) throw new Error(`${answer.call}: ${res.status} ${await res.text()}`);
+      if (res.headers.get('content-type')?.startsWith('text/event-stream')) {
+        expect(c.background, 'the stream runs in the background so that the tour can go on').toBe(true);
+        stream = collect(res);
+        await stream.waitFor(/^: ready$/m);
+      } else {
+        answer.body?.(await res.json());
+      }
+    }
+    if (!stream) throw new Error('the tour opens no live stream');
+
+    // The SDK snippet, run by node with the exported keys; only the port differs from the README.
+    const snippet = codeBlock(section, 'js');
+    expect(snippet).toContain("host: 'http://localhost:3000'");
+    expect(snippet).toContain("url: 'http://localhost:3000/api/v1'");
+    expect(snippet).toContain('port: 3000');
+    const ran = await runSnippet(snippet.replaceAll('localhost:3000', `localhost:${port}`).replaceAll('port: 3000', `port: ${port}`), vars);
+    expect(ran, ran.output).toEqual({ code: 0, output: '' });
+    await stream.waitFor(/"name":"Created Project"[\s\S]*"name":"Upgraded"|"name":"Upgraded"[\s\S]*"name":"Created Project"/);
+    await stream.close();
+
+    // One person with everything merged: the anonymous visit, both APIs and both SDKs.
+    const app = { authorization: `Bearer ${vars.APP}` };
+    const person = await (await fetch(`${base()}/api/people/u-1?by=userId`, { headers: app })).json() as Record<string, unknown>;
+    expect(person).toMatchObject({
+      userId: 'u-1', email: 'ann@example.com', identified: true,
+      attributes: { plan: 'pro', company: 'Acme', role: 'admin' },
+      identifiers: { userIds: ['u-1'], anonymousIds: ['a-1'] },
+    });
+    const { events } = await (await fetch(`${base()}/api/people/u-1/events?by=userId&limit=100`, { headers: app }))
+      .json() as { events: Array<{ type: string; name: string | null; source: string }> };
+    expect(events.map((e) => `${e.source} ${e.type} ${e.name ?? ''}`.trim()).sort()).toEqual([
+      'customerio identify', 'customerio identify', 'customerio track Upgraded',
+      'segment identify', 'segment page Pricing', 'segment track Created Project', 'segment track Invited Teammate',
+    ]);
+
+    // Ctrl-C in terminal 1: a clean exit that stops the embedded PostgreSQL.
+    const exit = await server.stop('SIGINT');
+    server = undefined;
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(await postmasters(dir.pgdata)).toEqual([]);
+  }, 60_000);
+});
