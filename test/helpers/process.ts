@@ -1,7 +1,7 @@
 // Spawns the real `tandem` command (bin/tandem.js) for lifecycle and CLI tests, and inspects the
 // embedded PostgreSQL of a data dir from the outside (postmaster.pid, ps).
+import { alive } from '../../src/db/embedded-os.ts';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -177,19 +177,7 @@ export async function postmasterPidFile(pgdata: string): Promise<number | undefi
 }
 
 /** Running: exists and is not a zombie (this machine's pid 1 reaps orphans lazily). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return text.slice(text.lastIndexOf(')') + 2, text.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return !existsSync('/proc/self/stat');
-  }
-}
+export const isAlive = alive;
 
 /** Samples the number of postmasters on a data dir until stopped; returns the largest count seen. */
 export function watchPostmasters(pgdata: string, everyMs = 40): { stop(): Promise<{ max: number; samples: number }> } {
