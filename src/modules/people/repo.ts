@@ -31,12 +31,13 @@ export function createPeopleRepo(db: Queryable) {
   return {
     async findIdentifiers(ws: string, pairs: Array<{ kind: IdentifierKind; value: string }>): Promise<IdentifierHit[]> {
       if (pairs.length === 0) return [];
-      // LATERAL keeps the plan to one index probe per pair, however many identifiers the workspace has.
+      // LATERAL ... LIMIT 1 cannot be flattened into a hash join, so the plan stays one primary-key probe
+      // per pair however many identifiers the workspace has (and however stale its statistics are).
       const res = await sql<{ kind: IdentifierKind; value: string; person_id: string }>`
         SELECT i.kind, i.value, i.person_id
         FROM unnest(${pairs.map((p) => p.kind)}::text[], ${pairs.map((p) => p.value)}::text[]) AS p(kind, value)
         CROSS JOIN LATERAL (SELECT kind, value, person_id FROM person_identifiers
-          WHERE workspace_id = ${ws} AND kind = p.kind AND value = p.value) i`.execute(db);
+          WHERE workspace_id = ${ws} AND kind = p.kind AND value = p.value LIMIT 1) i`.execute(db);
       return res.rows.map((r) => ({ kind: r.kind, value: r.value, personId: r.person_id }));
     },
 
@@ -52,7 +53,7 @@ export function createPeopleRepo(db: Queryable) {
           SELECT 'id' AS src, i.kind, i.value, i.person_id, 0 AS ord
           FROM unnest(${pairs.map((p) => p.kind)}::text[], ${pairs.map((p) => p.value)}::text[]) AS p(kind, value)
           CROSS JOIN LATERAL (SELECT kind, value, person_id FROM person_identifiers
-            WHERE workspace_id = ${ws} AND kind = p.kind AND value = p.value) i
+            WHERE workspace_id = ${ws} AND kind = p.kind AND value = p.value LIMIT 1) i
           UNION ALL
           SELECT 'email', 'email', lower(e.email), e.id,
             row_number() OVER (PARTITION BY lower(e.email) ORDER BY e.created_at, e.id)
@@ -61,10 +62,11 @@ export function createPeopleRepo(db: Queryable) {
           SELECT 'sup', s.kind, s.value, NULL::uuid, 0
           FROM unnest(${suppressions.map((p) => p.kind)}::text[], ${suppressions.map((p) => p.value)}::text[]) AS p(kind, value)
           CROSS JOIN LATERAL (SELECT kind, value FROM person_suppressions
-            WHERE workspace_id = ${ws} AND kind = p.kind AND value = p.value) s
+            WHERE workspace_id = ${ws} AND kind = p.kind AND value = p.value LIMIT 1) s
         )
         SELECT h.src, h.kind, h.value, h.person_id, pe.external_id, pe.identified
-        FROM hits h LEFT JOIN people pe ON pe.workspace_id = ${ws} AND pe.id = h.person_id
+        FROM hits h LEFT JOIN LATERAL (SELECT external_id, identified FROM people
+          WHERE workspace_id = ${ws} AND id = h.person_id LIMIT 1) pe ON true
         WHERE h.src <> 'email' OR h.ord = 1`.execute(db);
       const out: BatchLookup = { identifiers: [], emails: [], suppressed: new Set(), people: new Map() };
       for (const r of res.rows) {
@@ -148,7 +150,7 @@ export function createPeopleRepo(db: Queryable) {
         SELECT s.kind, s.value
         FROM unnest(${pairs.map((p) => p.kind)}::text[], ${pairs.map((p) => p.value)}::text[]) AS p(kind, value)
         CROSS JOIN LATERAL (SELECT kind, value FROM person_suppressions
-          WHERE workspace_id = ${ws} AND kind = p.kind AND value = p.value) s`.execute(db);
+          WHERE workspace_id = ${ws} AND kind = p.kind AND value = p.value LIMIT 1) s`.execute(db);
       return new Set(res.rows.map((r) => `${r.kind}:${r.value}`));
     },
 
