@@ -37,18 +37,8 @@ export function createEventsRepo(db: Queryable) {
         ord, person_id: r.personId, message_id: r.messageId, type: r.type, name: r.name, properties: r.properties,
         context: r.context, user_id: r.userId, anonymous_id: r.anonymousId, source: r.source, ts: r.timestamp.toISOString(),
       })));
-      // The NOTIFY for live listeners rides on the same statement; PostgreSQL delivers it at commit.
-      const res = await sql<{ id: string }>`
-        WITH ins AS (
-        INSERT INTO events (workspace_id, person_id, message_id, type, name, properties, context, user_id, anonymous_id,
-          source, timestamp, received_at)
-        SELECT ${ws}, e.person_id, e.message_id, e.type, e.name, coalesce(e.properties, '{}'), coalesce(e.context, '{}'),
-          e.user_id, e.anonymous_id, e.source, e.ts, ${receivedAt}
-        FROM jsonb_to_recordset(${payload}::jsonb) AS e(person_id uuid, message_id text, type text,
-          name text, properties jsonb, context jsonb, user_id text, anonymous_id text, source text, ts timestamptz, ord int)
-        ORDER BY e.ord
-        RETURNING id)
-        SELECT ins.id FROM ins CROSS JOIN (SELECT pg_notify('tandem_events', ${ws})) AS n`.execute(db);
+      // tandem_append_events (migrations/0002) also NOTIFYs live listeners; PostgreSQL delivers it at commit.
+      const res = await sql<{ id: string }>`SELECT id FROM tandem_append_events(${ws}, ${payload}::jsonb, ${receivedAt})`.execute(db);
       // Identity values are drawn in insertion order, so ascending ids follow the input order.
       return res.rows.map((r) => r.id).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
     },

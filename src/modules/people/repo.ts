@@ -47,27 +47,11 @@ export function createPeopleRepo(db: Queryable) {
      */
     async loadForBatch(ws: string, pairs: Array<{ kind: IdentifierKind; value: string }>, emails: string[],
       suppressions: Array<{ kind: SuppressionKind; value: string }>): Promise<BatchLookup> {
+      // tandem_identity_lookup (migrations/0002): one probe per identifier, plan cached per connection.
       const res = await sql<{ src: 'id' | 'email' | 'sup'; kind: string; value: string; person_id: string | null;
         external_id: string | null; identified: boolean | null }>`
-        WITH hits AS (
-          SELECT 'id' AS src, i.kind, i.value, i.person_id, 0 AS ord
-          FROM unnest(${pairs.map((p) => p.kind)}::text[], ${pairs.map((p) => p.value)}::text[]) AS p(kind, value)
-          CROSS JOIN LATERAL (SELECT kind, value, person_id FROM person_identifiers
-            WHERE workspace_id = ${ws} AND kind = p.kind AND value = p.value LIMIT 1) i
-          UNION ALL
-          SELECT 'email', 'email', lower(e.email), e.id,
-            row_number() OVER (PARTITION BY lower(e.email) ORDER BY e.created_at, e.id)
-          FROM people e WHERE e.workspace_id = ${ws} AND lower(e.email) = ANY(${emails}::text[])
-          UNION ALL
-          SELECT 'sup', s.kind, s.value, NULL::uuid, 0
-          FROM unnest(${suppressions.map((p) => p.kind)}::text[], ${suppressions.map((p) => p.value)}::text[]) AS p(kind, value)
-          CROSS JOIN LATERAL (SELECT kind, value FROM person_suppressions
-            WHERE workspace_id = ${ws} AND kind = p.kind AND value = p.value LIMIT 1) s
-        )
-        SELECT h.src, h.kind, h.value, h.person_id, pe.external_id, pe.identified
-        FROM hits h LEFT JOIN LATERAL (SELECT external_id, identified FROM people
-          WHERE workspace_id = ${ws} AND id = h.person_id LIMIT 1) pe ON true
-        WHERE h.src <> 'email' OR h.ord = 1`.execute(db);
+        SELECT * FROM tandem_identity_lookup(${ws}, ${pairs.map((p) => p.kind)}::text[], ${pairs.map((p) => p.value)}::text[],
+          ${emails}::text[], ${suppressions.map((p) => p.kind)}::text[], ${suppressions.map((p) => p.value)}::text[])`.execute(db);
       const out: BatchLookup = { identifiers: [], emails: [], suppressed: new Set(), people: new Map() };
       for (const r of res.rows) {
         if (r.src === 'sup') {
@@ -91,37 +75,15 @@ export function createPeopleRepo(db: Queryable) {
       if (people.length === 0 && identifiers.length === 0 && patches.length === 0) return [];
       const sortedIds = [...identifiers].sort((a, b) => (a.kind + a.value < b.kind + b.value ? -1 : 1));
       const rows = [...patches].sort((a, b) => (a.id < b.id ? -1 : 1)).map(patchRow);
+      // tandem_identity_write (migrations/0002): the three writes in one round trip, plans cached.
+      const newPeople = people.map((p) => ({
+        id: p.id, external_id: p.externalId, email: p.email, phone: p.phone ?? null, identified: p.identified,
+        attributes: p.attributes ?? {}, timezone: p.timezone ?? null, locale: p.locale ?? null, at: p.at.toISOString(),
+      })).sort((a, b) => (a.id < b.id ? -1 : 1));
       const won = await sql<{ kind: IdentifierKind; value: string }>`
-        WITH new_people AS (
-          INSERT INTO people (workspace_id, id, external_id, email, phone, identified, attributes, timezone, locale, created_at, updated_at)
-          SELECT ${ws}, p.id, p.external_id, p.email, p.phone, p.identified, coalesce(p.attributes, '{}'), p.timezone, p.locale, p.at, p.at
-          FROM jsonb_to_recordset(${json(people.map((p) => ({
-            id: p.id, external_id: p.externalId, email: p.email, phone: p.phone ?? null, identified: p.identified,
-            attributes: p.attributes ?? {}, timezone: p.timezone ?? null, locale: p.locale ?? null, at: p.at.toISOString(),
-          })))}::jsonb) AS p(id uuid, external_id text, email text, phone text, identified boolean, attributes jsonb,
-            timezone text, locale text, at timestamptz)
-          ORDER BY p.id
-        ), patched AS (
-          UPDATE people p SET
-            attributes = (p.attributes || v.set) - v.unset,
-            external_id = coalesce(p.external_id, v.external_id),
-            email = CASE WHEN v.has_email THEN v.email ELSE p.email END,
-            phone = CASE WHEN v.has_phone THEN v.phone ELSE p.phone END,
-            timezone = coalesce(v.timezone, p.timezone),
-            locale = coalesce(v.locale, p.locale),
-            identified = p.identified OR v.identified,
-            updated_at = ${at}
-          FROM jsonb_to_recordset(${json(rows)}::jsonb) AS v(
-            id uuid, set jsonb, unset text[], external_id text, email text, has_email boolean,
-            phone text, has_phone boolean, timezone text, locale text, identified boolean)
-          WHERE p.workspace_id = ${ws} AND p.id = v.id AND p.id = ANY(${rows.map((r) => r.id)}::uuid[])
-        )
-        INSERT INTO person_identifiers (workspace_id, kind, value, person_id)
-        SELECT ${ws}, r.kind, r.value, r.person_id
-        FROM jsonb_to_recordset(${json(sortedIds.map((r) => ({ kind: r.kind, value: r.value, person_id: r.personId })))}::jsonb)
-          AS r(kind text, value text, person_id uuid)
-        ON CONFLICT (workspace_id, kind, value) DO NOTHING
-        RETURNING kind, value`.execute(db);
+        SELECT * FROM tandem_identity_write(${ws}, ${json(newPeople)}::jsonb, ${json(rows)}::jsonb,
+          ${rows.map((r) => r.id)}::uuid[],
+          ${json(sortedIds.map((r) => ({ kind: r.kind, value: r.value, person_id: r.personId })))}::jsonb, ${at})`.execute(db);
       if (won.rows.length === identifiers.length) return [];
       const wonKeys = new Set(won.rows.map((r) => `${r.kind}:${r.value}`));
       return sortedIds.filter((r) => !wonKeys.has(`${r.kind}:${r.value}`)).map(({ kind, value }) => ({ kind, value }));
