@@ -118,3 +118,20 @@ describe('normalizeSingle / normalizeBatch', () => {
       .toEqual({ code: 'batch.too_large', field: 'batch' });
   });
 });
+
+describe('jsonBytesOver', () => {
+  it('agrees with the exact UTF-8 size of the JSON around the limit', async () => {
+    const { jsonBytesOver } = await import('./normalize.ts');
+    const cases: unknown[] = [
+      { a: 'x'.repeat(100) }, { a: 'x'.repeat(1000) }, { a: 'é'.repeat(400) }, { a: '😀'.repeat(300) },
+      { n: Array.from({ length: 200 }, (_, i) => i * 1.5) }, { deep: { a: [{ b: 'x'.repeat(900) }, null, true] } },
+      'x'.repeat(1100), 12345, null, { c: '\u0001'.repeat(200) }, { c: '\u0001'.repeat(50) },
+    ];
+    for (const limit of [256, 1024, 4096]) {
+      for (const c of cases) {
+        const exact = Buffer.byteLength(JSON.stringify(c)) > limit;
+        expect(jsonBytesOver(c, limit), `${limit} ${JSON.stringify(c).slice(0, 30)}`).toBe(exact);
+      }
+    }
+  });
+});
