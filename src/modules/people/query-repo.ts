@@ -3,7 +3,7 @@
 // never loses precision (a JS Date keeps only milliseconds).
 import { sql, type RawBuilder } from 'kysely';
 import type { Queryable } from '../../db/pool.ts';
-import type { EventKind } from '../../db/schema.ts';
+import type { EventKind, StoredEvent } from '../ingest/index.ts';
 
 type Json = Record<string, unknown>;
 
@@ -28,18 +28,9 @@ export interface IdentifierRow {
   createdAt: Date;
 }
 
-export interface EventRow {
-  id: string;
-  type: EventKind;
-  name: string | null;
-  properties: Json;
-  context: Json;
-  userId: string | null;
-  anonymousId: string | null;
-  messageId: string | null;
+/** A stored event as the timeline reads it (the shape ingest stores), with its cursor. */
+export interface EventRow extends Omit<StoredEvent, 'workspaceId' | 'personId' | 'source'> {
   source: string;
-  timestamp: Date;
-  receivedAt: Date;
   cursorTs: string;
 }
 
