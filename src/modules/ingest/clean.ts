@@ -26,8 +26,11 @@ export function cleanString(s: string): string {
 }
 
 /**
- * A storable deep copy of parsed JSON; throws request.invalid naming the field when nested deeper
- * than MAX_JSON_DEPTH. `path` is where `value` sits in the request (it may start with a prefix).
+ * Makes parsed JSON storable, in place (the request's body is ours; copying every object would only
+ * feed the garbage collector). Throws request.invalid naming the field when nested deeper than
+ * MAX_JSON_DEPTH. `path` is where `value` sits in the request (it may start with a prefix).
+ * An object whose keys need cleaning, or that has a "__proto__" key, is rebuilt with
+ * Object.fromEntries, which defines own properties: such a key stays data, never a prototype.
  */
 export function cleanJson(value: unknown, path: JsonPath = [], depth = 0): unknown {
   if (typeof value === 'string') return cleanString(value);
@@ -37,17 +40,42 @@ export function cleanJson(value: unknown, path: JsonPath = [], depth = 0): unkno
     throw new AppError('request.invalid', `${field}: nested deeper than ${MAX_JSON_DEPTH} levels`, { field });
   }
   if (Array.isArray(value)) {
-    return value.map((v: unknown, i) => {
-      path.push(i);
-      const out = cleanJson(v, path, depth + 1);
-      path.pop();
-      return out;
-    });
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (typeof v === 'string') {
+        const c = cleanString(v);
+        if (c !== v) value[i] = c;
+      } else if (v !== null && typeof v === 'object') {
+        path.push(i);
+        value[i] = cleanJson(v, path, depth + 1);
+        path.pop();
+      }
+    }
+    return value;
   }
-  // Object.fromEntries defines own properties, so a "__proto__" key stays data, never a prototype.
-  return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => {
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  let rebuild = false;
+  for (const k of keys) {
+    if (k === '__proto__' || cleanString(k) !== k) {
+      rebuild = true;
+      continue;
+    }
+    const v = obj[k];
+    if (typeof v === 'string') {
+      const c = cleanString(v);
+      if (c !== v) obj[k] = c;
+    } else if (v !== null && typeof v === 'object') {
+      path.push(k);
+      obj[k] = cleanJson(v, path, depth + 1);
+      path.pop();
+    }
+  }
+  if (!rebuild) return obj;
+  return Object.fromEntries(keys.map((k) => {
+    const v = Object.getOwnPropertyDescriptor(obj, k)?.value as unknown;
     path.push(k);
-    const out = cleanJson(v, path, depth + 1);
+    const out = k === '__proto__' || cleanString(k) !== k ? cleanJson(v, path, depth + 1) : v;
     path.pop();
     return [cleanString(k), out];
   }));

@@ -83,7 +83,10 @@ const coerceId = (v: unknown): unknown => (typeof v === 'number' && Number.isFin
 const optionalId = z.preprocess(coerceId, z.string().max(MAX_ID_CHARS).nullish());
 const requiredId = z.preprocess(coerceId, z.string().min(1).max(MAX_ID_CHARS));
 const optionalName = z.string().max(MAX_ID_CHARS).nullish();
-const optionalObject = z.record(z.string(), z.unknown()).nullish();
+// A check, not a copy: the body was already deep-copied by cleanJson, and a z.record() would
+// rebuild every properties/context object key by key.
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const optionalObject = z.custom<Json>(isObject, { message: 'expected an object' }).nullish();
 const isoDate = z.string().transform((s, ctx) => {
   const d = parseIsoDate(s);
   if (!d) {
@@ -202,10 +205,6 @@ const batchSchema = z.looseObject({
 const kindSchema = z.enum(SEGMENT_KINDS);
 
 /**
- * A batch body -> events, all or nothing: the first invalid event rejects the whole batch
- * (400 naming its field) and none of it is stored.
- */
-/**
  * Whether value's JSON is larger than limit bytes. A walk that counts characters settles almost every
  * event without serialising it: a UTF-16 unit takes 1 to 6 bytes in JSON (3 in UTF-8, 6 as a \u escape),
  * so only the doubtful band between limit/6 and limit characters pays for JSON.stringify.
@@ -232,6 +231,10 @@ export function jsonBytesOver(value: unknown, limit: number): boolean {
   return Buffer.byteLength(JSON.stringify(value) ?? '') > limit;
 }
 
+/**
+ * A batch body -> events, all or nothing: the first invalid event rejects the whole batch
+ * (400 naming its field) and none of it is stored.
+ */
 export function normalizeBatch(body: unknown, facts: RequestFacts): IncomingEvent[] {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw invalid([], 'expected a JSON object');
   const raw = body as { batch?: unknown };
