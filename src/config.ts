@@ -12,6 +12,7 @@ const schema = z.object({
   TANDEM_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   TANDEM_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
   TANDEM_DEDUPE_DAYS: z.coerce.number().int().min(1).max(90).default(7),
+  TANDEM_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
 });
 
 export interface Config {
@@ -24,6 +25,8 @@ export interface Config {
   readonly workerConcurrency: number;
   readonly dbPoolSize: number;
   readonly dedupeDays: number;
+  /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
+  readonly trustProxy: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -45,6 +48,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workerConcurrency: e.TANDEM_WORKER_CONCURRENCY,
     dbPoolSize: e.TANDEM_DB_POOL_SIZE,
     dedupeDays: e.TANDEM_DEDUPE_DAYS,
+    trustProxy: e.TANDEM_TRUST_PROXY === 'true',
     ...overrides,
   });
 }

@@ -23,7 +23,9 @@ export async function buildApp({ log, services }: BuildAppOptions): Promise<Tand
     // Per-request log lines would dominate at ingest rates; metrics cover requests instead.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
-    trustProxy: true,
+    // Segment's context.ip comes from the request when a call has none; X-Forwarded-For is believed
+    // only when the operator says a proxy of theirs sets it.
+    trustProxy: services.config.trustProxy,
     return503OnClosing: true,
     // Customer.io ids may be 150 bytes and emails 254; percent-encoding can triple them.
     routerOptions: { maxParamLength: 1000 },
