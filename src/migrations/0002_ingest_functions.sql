@@ -30,9 +30,13 @@ BEGIN
     -- Most workspaces have no suppressions: one probe then spares one per identifier.
     WHERE EXISTS (SELECT 1 FROM person_suppressions WHERE workspace_id = p_ws)
   )
-  SELECT h.src, h.kind::text, h.value::text, h.person_id, pe.external_id::text, pe.identified
+  -- A person with a user id always has an external id and is identified, so only anonymous and
+  -- email hits need their person's flags: the probe is skipped for user hits (most of a batch).
+  SELECT h.src, h.kind::text, h.value::text, h.person_id,
+    CASE WHEN h.src = 'id' AND h.kind = 'user' THEN h.value::text ELSE pe.external_id::text END,
+    CASE WHEN h.src = 'id' AND h.kind = 'user' THEN true ELSE pe.identified END
   FROM hits h LEFT JOIN LATERAL (SELECT x.external_id, x.identified FROM people x
-    WHERE x.workspace_id = p_ws AND x.id = h.person_id LIMIT 1) pe ON true
+    WHERE NOT (h.src = 'id' AND h.kind = 'user') AND x.workspace_id = p_ws AND x.id = h.person_id LIMIT 1) pe ON true
   WHERE h.src <> 'email' OR h.ord = 1;
 END $$;
 

@@ -139,6 +139,17 @@ describe('ingest pipeline', () => {
     for (const s of perUser.values()) expect(s.size).toBe(1);
   });
 
+  it('keeps the invariant the batch lookup relies on: whoever has a user id is identified and has an external id', async () => {
+    // Runs after the cases above (identify, alias, merges, email promotion, deletes, races).
+    const broken = await t.services.db.selectFrom('person_identifiers as i')
+      .innerJoin('people as p', (j) => j.onRef('p.id', '=', 'i.person_id').onRef('p.workspace_id', '=', 'i.workspace_id'))
+      .select(['i.value', 'p.external_id', 'p.identified'])
+      .where('i.workspace_id', '=', ws).where('i.kind', '=', 'user')
+      .where((eb) => eb.or([eb('p.external_id', 'is', null), eb('p.identified', '=', false)]))
+      .execute();
+    expect(broken).toEqual([]);
+  });
+
   it('keeps workspaces apart', async () => {
     const other = (await t.workspace('other')).workspaceId;
     await t.services.ingest.ingest(other, [ev({ type: 'identify', userId: 'u1', traits: { plan: 'other' } })], { source: 'api' });
