@@ -19,6 +19,18 @@ export const errorCatalogue = {
   'event_type.not_found': { status: 404, message: 'No such event type in the catalog.' },
   'person.merge_same': { status: 400, message: 'A person cannot be merged into itself.' },
   'route.not_found': { status: 404, message: 'No such route.' },
+  'net.bad_url': { status: 400, message: 'The URL is not a valid http or https URL.' },
+  'net.forbidden_address': { status: 400, message: 'The URL points to an address Tandem may not connect to.' },
+  'net.too_many_redirects': { status: 400, message: 'The URL redirects too many times.' },
+  'net.too_large': { status: 400, message: 'The response from the URL is too large.' },
+  'net.timeout': { status: 504, message: 'The URL did not answer in time.' },
+  'net.unreachable': { status: 502, message: 'The URL could not be reached.' },
+  'template.syntax': { status: 400, message: 'The template has a Liquid syntax error.' },
+  'template.mjml_invalid': { status: 400, message: 'The MJML could not be parsed.' },
+  'template.partial_not_found': { status: 400, message: 'The template renders a snippet or component that does not exist.' },
+  'template.too_large': { status: 400, message: 'The template source is too large.' },
+  'template.render_limit': { status: 422, message: 'Rendering exceeded its time, memory, output or nesting limit.' },
+  'template.render_error': { status: 422, message: 'The template failed to render.' },
   'internal': { status: 500, message: 'Internal error.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
