@@ -1,0 +1,2 @@
+// Public surface of the content module.
+export * from './render/index.ts';

@@ -1,0 +1,12 @@
+export { Renderer } from './renderer.ts';
+export type {
+  CompiledTemplate,
+  RenderInput,
+  RenderResult,
+  RendererOptions,
+  TemplateSource,
+} from './renderer.ts';
+export { defaultLimits, linkTags, type RenderLimits, type PartialMap } from './liquid.ts';
+export type { RenderWarning } from './mjml.ts';
+export { buildRenderData } from './scope.ts';
+export type { RenderContextInput, RenderData, RenderLinks, RenderPerson } from './scope.ts';

@@ -1,0 +1,169 @@
+// A LiquidJS engine that is safe by construction:
+// - partials come only from the in-memory map the caller passes (the workspace's snippets and
+//   components); the engine's `fs` has no path to the disk at all, so '/etc/passwd' or
+//   '../../package.json' are just names that are not in the map;
+// - `ownPropertyOnly` keeps prototypes out of reach ({{ a.constructor.constructor }} is empty) and
+//   the only data in scope is what the caller passes (no globals, no process);
+// - parse size, render time, allocations, output size and partial nesting are all bounded.
+// Rendering is synchronous (renderSync): faster than the async path, and a render cannot interleave
+// with another on the event loop, which is what makes the per-engine nesting counter sound.
+import {
+  IncludeTag,
+  LayoutTag,
+  Liquid,
+  RenderTag,
+  Tag,
+  type Context,
+  type Emitter,
+  type FS,
+  type Parser,
+  type TagToken,
+  type Template,
+  type TopLevelToken,
+} from 'liquidjs';
+import { RenderLimitError } from './errors.ts';
+
+export interface RenderLimits {
+  /** Longest template or partial source, in characters (LiquidJS parseLimit). */
+  parseChars: number;
+  /** Wall time one Liquid render may take, in ms (LiquidJS renderLimit, checked between nodes). */
+  renderMs: number;
+  /** Allocation budget of one render (LiquidJS memoryLimit: range sizes, string filter output, arrays). */
+  memory: number;
+  /** Largest rendered output of one part (HTML, text or subject), in characters. */
+  outputChars: number;
+  /** How deep {% render %} / {% include %} / {% layout %} may nest. */
+  partialDepth: number;
+}
+
+export const defaultLimits: RenderLimits = Object.freeze({
+  parseChars: 512 * 1024,
+  renderMs: 250,
+  memory: 16 * 1024 * 1024,
+  outputChars: 1024 * 1024,
+  partialDepth: 10,
+});
+
+/** The three link tags; Customer.io's names plus Tandem's shorter alias for the preference centre. */
+export const linkTags = {
+  unsubscribe_url: 'unsubscribe_url',
+  view_in_browser_url: 'view_in_browser_url',
+  manage_subscription_preferences_url: 'preferences_url',
+  preferences_url: 'preferences_url',
+} as const;
+
+export type PartialMap = ReadonlyMap<string, string>;
+
+/** An `fs` for LiquidJS that only knows the names in `partials`. It never touches the disk. */
+export function memoryFs(partials: PartialMap): FS {
+  const has = (name: string) => partials.has(name);
+  const read = (name: string) => {
+    const body = partials.get(name);
+    if (body === undefined) throw Object.assign(new Error(`ENOENT: no partial "${name}"`), { code: 'ENOENT' });
+    return body;
+  };
+  return {
+    exists: (name) => Promise.resolve(has(name)),
+    existsSync: has,
+    readFile: (name) => Promise.resolve(read(name)),
+    readFileSync: read,
+    // The name is the key: no joining with a root, no extension, no normalisation of '..'.
+    resolve: (_dir, name) => name,
+    contains: (_root, name) => Promise.resolve(has(name)),
+    containsSync: (_root, name) => has(name),
+    sep: '/',
+  };
+}
+
+interface NestingState {
+  depth: number;
+}
+
+type TagCtor = new (token: TagToken, remain: TopLevelToken[], liquid: Liquid, parser: Parser) => Tag;
+
+// Wrap a built-in partial tag so that nesting beyond `max` fails with a clear error instead of a
+// stack overflow (a partial that renders itself). LiquidJS runs a yielded generator to completion
+// before resuming, so `finally` sees the whole nested render.
+function bounded(Base: TagCtor, state: NestingState, max: number): TagCtor {
+  return class BoundedPartialTag extends Tag {
+    private readonly inner: Tag;
+    constructor(token: TagToken, remain: TopLevelToken[], liquid: Liquid, parser: Parser) {
+      super(token, remain, liquid);
+      this.inner = new Base(token, remain, liquid, parser);
+    }
+    *render(ctx: Context, emitter: Emitter): Generator<unknown, void, unknown> {
+      if (state.depth >= max) throw new RenderLimitError('partial_depth', `partials nested deeper than ${max}`);
+      state.depth++;
+      try {
+        yield this.inner.render(ctx, emitter);
+      } finally {
+        state.depth--;
+      }
+    }
+  };
+}
+
+// {% unsubscribe_url %} and friends print the URL the caller put in `message.<name>` (signed by
+// the delivery code); they read the render's globals so they also work inside partials.
+function linkTag(key: string) {
+  return class LinkTag extends Tag {
+    constructor(token: TagToken, remain: TopLevelToken[], liquid: Liquid) {
+      super(token, remain, liquid);
+    }
+    render(ctx: Context, emitter: Emitter): void {
+      const message: unknown = (ctx.globals as Record<string, unknown>)['message'];
+      if (message === null || typeof message !== 'object' || !Object.hasOwn(message, key)) return;
+      const url = (message as Record<string, unknown>)[key];
+      if (typeof url === 'string') emitter.write(url);
+    }
+  };
+}
+
+export interface SafeLiquid {
+  parse(source: string): Template[];
+  /** Render with `data` as the (read-only) globals, visible in partials too. */
+  render(templates: Template[], data: object): string;
+}
+
+export interface LiquidEngineOptions {
+  partials: PartialMap;
+  limits: RenderLimits;
+}
+
+export function createSafeLiquid({ partials, limits }: LiquidEngineOptions): SafeLiquid {
+  const engine = new Liquid({
+    fs: memoryFs(partials),
+    root: [''],
+    partials: [''],
+    layouts: [''],
+    extname: '',
+    relativeReference: false,
+    dynamicPartials: true,
+    ownPropertyOnly: true,
+    strictFilters: true,
+    strictVariables: false,
+    cache: 256,
+    parseLimit: limits.parseChars,
+    renderLimit: limits.renderMs,
+    memoryLimit: limits.memory,
+    globals: {},
+  });
+  const state: NestingState = { depth: 0 };
+  engine.registerTag('render', bounded(RenderTag, state, limits.partialDepth));
+  engine.registerTag('include', bounded(IncludeTag, state, limits.partialDepth));
+  engine.registerTag('layout', bounded(LayoutTag, state, limits.partialDepth));
+  for (const [tag, key] of Object.entries(linkTags)) engine.registerTag(tag, linkTag(key));
+
+  return {
+    parse: (source) => engine.parse(source),
+    render(templates, data) {
+      state.depth = 0;
+      const out: unknown = engine.renderSync(templates, {}, { globals: data });
+      const text = typeof out === 'string' ? out : String(out);
+      if (text.length > limits.outputChars) {
+        throw new RenderLimitError('output', `output larger than ${limits.outputChars} characters`);
+      }
+      return text;
+    },
+  };
+}

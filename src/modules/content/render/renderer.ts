@@ -1,0 +1,170 @@
+// The rendering pipeline. Per template version (the caller's `key`): check the Liquid of the source
+// as written (so syntax errors point at the author's lines), compile MJML to HTML with CSS inlined,
+// derive the plain-text template, and parse all of it with a safe Liquid engine; the result is
+// cached in an LRU. Per person only Liquid runs, over the compiled HTML, text and subject.
+import { randomUUID } from 'node:crypto';
+import type { Template } from 'liquidjs';
+import { AppError } from '../../../errors.ts';
+import { toTemplateError, type Locate } from './errors.ts';
+import { createSafeLiquid, defaultLimits, type PartialMap, type RenderLimits, type SafeLiquid } from './liquid.ts';
+import { Lru } from './lru.ts';
+import { compileMjml, type RenderWarning } from './mjml.ts';
+import type { RenderData } from './scope.ts';
+import { htmlToTextTemplate, tidyText } from './text.ts';
+
+export interface TemplateSource {
+  /**
+   * Identifies this exact content: template version plus the versions of its layout, components
+   * and snippets (for example "tpl:42@7/layout:3@2/…" or a hash). A new key means a new compile.
+   */
+  key: string;
+  /** MJML with Liquid; or `html` (HTML with Liquid) for code-mode templates. */
+  mjml?: string;
+  html?: string;
+  subject?: string;
+  preheader?: string;
+  /** Snippets and components by name, for {% render 'name' %} / {% include 'name' %}. */
+  partials?: PartialMap | Readonly<Record<string, string>>;
+}
+
+export interface RenderInput extends TemplateSource {
+  data: RenderData | Record<string, unknown>;
+}
+
+export interface RenderResult {
+  subject: string;
+  html: string;
+  text: string;
+  warnings: RenderWarning[];
+}
+
+export interface CompiledTemplate {
+  readonly key: string;
+  readonly html: string;
+  readonly warnings: readonly RenderWarning[];
+  readonly engine: SafeLiquid;
+  /** Subject, HTML and text as one Liquid template (one render, one budget), split by `marker`. */
+  readonly combined: Template[];
+  readonly marker: string;
+  readonly locate: Locate;
+}
+
+export interface RendererOptions {
+  limits?: Partial<RenderLimits>;
+  /** Compiled template versions kept in memory. */
+  cacheSize?: number;
+}
+
+const PREHEADER_STYLE =
+  'display:none;font-size:1px;line-height:1px;max-height:0;max-width:0;opacity:0;overflow:hidden;mso-hide:all;';
+
+function toPartialMap(partials: TemplateSource['partials']): PartialMap {
+  if (!partials) return new Map();
+  if (partials instanceof Map) return partials as PartialMap;
+  return new Map(Object.entries(partials as Record<string, string>));
+}
+
+// Put the preheader first in <body>, hidden; the text part skips it by its class.
+function withPreheader(html: string, preheader: string): string {
+  const div = `<div class="tandem-preheader" style="${PREHEADER_STYLE}">${preheader}</div>`;
+  const body = /<body[^>]*>/i.exec(html);
+  if (!body) return div + html;
+  const at = body.index + body[0].length;
+  return html.slice(0, at) + div + html.slice(at);
+}
+
+export class Renderer {
+  readonly limits: RenderLimits;
+  private readonly cache: Lru<string, Promise<CompiledTemplate>>;
+  /** Counters for tests and metrics. */
+  readonly stats = { compiles: 0, hits: 0 };
+
+  constructor(options: RendererOptions = {}) {
+    this.limits = { ...defaultLimits, ...options.limits };
+    this.cache = new Lru(options.cacheSize ?? 500);
+  }
+
+  /** Compile (or fetch from the cache) one template version. */
+  compile(source: TemplateSource): Promise<CompiledTemplate> {
+    const cached = this.cache.get(source.key);
+    if (cached) {
+      this.stats.hits++;
+      return cached;
+    }
+    this.stats.compiles++;
+    const pending = this.compileUncached(source);
+    this.cache.set(source.key, pending);
+    // A failed compile is not cached: the author fixes the template under a new or the same key.
+    pending.catch(() => this.cache.delete(source.key));
+    return pending;
+  }
+
+  async render(input: RenderInput): Promise<RenderResult> {
+    const compiled = await this.compile(input);
+    return this.renderCompiled(compiled, input.data);
+  }
+
+  /** Render one person against a compiled template: Liquid only, synchronous. */
+  renderCompiled(compiled: CompiledTemplate, data: RenderData | Record<string, unknown>): RenderResult {
+    const { engine, marker } = compiled;
+    let out: string;
+    try {
+      out = engine.render(compiled.combined, data);
+    } catch (err) {
+      throw toTemplateError(err, 'body', compiled.locate);
+    }
+    const parts = out.split(marker);
+    // The marker is random per compile and holds NUL characters; data cannot forge it in practice,
+    // but if a value did contain it the split would be wrong, so refuse rather than mis-send.
+    if (parts.length !== 3) throw new AppError('template.render_error', 'A value contains the part separator.', {});
+    const [subject = '', html = '', text = ''] = parts;
+    return {
+      subject: subject.replace(/\s+/g, ' ').trim(),
+      html,
+      text: tidyText(text),
+      warnings: [...compiled.warnings],
+    };
+  }
+
+  private async compileUncached(source: TemplateSource): Promise<CompiledTemplate> {
+    const body = source.mjml ?? source.html;
+    if (body === undefined) throw new AppError('request.invalid', 'A template needs mjml or html.', { field: 'mjml' });
+    const subject = source.subject ?? '';
+    const preheader = source.preheader ?? '';
+    for (const [part, text] of [['body', body], ['subject', subject], ['preheader', preheader]] as const) {
+      if (text.length > this.limits.parseChars) throw new AppError('template.too_large', undefined, { part });
+    }
+    const engine = createSafeLiquid({ partials: toPartialMap(source.partials), limits: this.limits });
+    const parse = (text: string, part: string) => {
+      try {
+        return engine.parse(text);
+      } catch (err) {
+        throw toTemplateError(err, part);
+      }
+    };
+
+    // Liquid errors against the source as written, before MJML moves lines around.
+    parse(body, 'body');
+    parse(preheader, 'preheader');
+    parse(subject, 'subject');
+
+    const { html: compiledHtml, warnings } =
+      source.mjml !== undefined ? await compileMjml(source.mjml) : { html: body, warnings: [] };
+    const text = htmlToTextTemplate(compiledHtml);
+    const html = preheader ? withPreheader(compiledHtml, preheader) : compiledHtml;
+    // One template: subject, HTML and text joined by a marker on its own line. Each part was
+    // parsed alone above, so no block can span two parts.
+    const marker = `\n\u0000${randomUUID()}\u0000\n`;
+    const combined = parse([subject, html, text].join(marker), 'body (compiled)');
+    const lines = (t: string) => t.split('\n').length;
+    const htmlStart = lines(subject) + 2;
+    const textStart = htmlStart + lines(html) + 1;
+    const locate: Locate = (line) =>
+      line >= textStart
+        ? { part: 'text', line: line - textStart + 1 }
+        : line >= htmlStart
+          ? { part: 'body (compiled)', line: line - htmlStart + 1 }
+          : { part: 'subject', line };
+    return { key: source.key, html, warnings, engine, combined, marker, locate };
+  }
+}
