@@ -31,6 +31,9 @@ export const errorCatalogue = {
   'template.too_large': { status: 400, message: 'The template source is too large.' },
   'template.render_limit': { status: 422, message: 'Rendering exceeded its time, memory, output or nesting limit.' },
   'template.render_error': { status: 422, message: 'The template failed to render.' },
+  'content.not_found': { status: 404, message: 'No such content resource in this workspace.' },
+  'content.name_taken': { status: 409, message: 'A resource of this kind already has this name.' },
+  'content.version_not_found': { status: 404, message: 'The resource has no such version.' },
   'internal': { status: 500, message: 'Internal error.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -16,6 +16,11 @@ interface Seed {
   /** Tandem's id of the person 'u-1' (ann@example.com). */
   personId: string;
   rotateKeyId: string;
+  /** Content resources: one to read, change and publish, one to delete, per kind. */
+  layoutId: string; layoutDeleteId: string;
+  componentId: string; componentDeleteId: string;
+  snippetId: string; snippetDeleteId: string;
+  templateId: string; templateDeleteId: string;
   revokeKeyId: string;
 }
 
@@ -94,6 +99,69 @@ const segment = (kind: string, body: unknown, bad: Bad): Case => ({
 const cio = (route: string, path: string, body: unknown, bad?: Bad): Case => ({
   route, path, auth: 'track', body, status: 200, expect: {}, ...(bad ? { bad } : {}),
 });
+
+/** Valid bodies of each content kind, and an invalid one with the field it fails on. */
+const CONTENT = {
+  layout: { path: 'layouts', body: { mjml: '<mjml><mj-body>{{ content }}</mj-body></mjml>' }, bad: { mjml: 7 }, field: 'body.mjml' },
+  component: { path: 'components', body: { mjml: '<mj-text>{{ props.text }}</mj-text>', props: { text: { type: 'text' } } },
+    bad: { mjml: 'x', props: { text: { type: 'video' } } }, field: 'body.props.text.type' },
+  snippet: { path: 'snippets', body: { liquid: 'Hello {{ customer.first_name }}' }, bad: {}, field: 'body.liquid' },
+  template: { path: 'templates', body: { channel: 'sms', marketing: false, sms: { body: 'Hi' } },
+    bad: { channel: 'email', marketing: true }, field: 'body.email' },
+} as const;
+type ContentKind = keyof typeof CONTENT;
+
+const contentVersion = (body: unknown) => ({ version: NUM, body, createdAt: ISO, publishedAt: nullOr(ISO) });
+const contentSummary = (kind: string, name: unknown) => ({
+  id: STR, kind, name, draftVersion: NUM, publishedVersion: nullOr(NUM), createdAt: ISO, updatedAt: ISO,
+});
+const contentDetail = (kind: string, name: unknown, body: unknown, published: unknown) => ({
+  ...contentSummary(kind, name), draft: contentVersion(body), published,
+});
+
+function contentCases(kind: ContentKind): Case[] {
+  const { path, body, bad, field } = CONTENT[kind];
+  const base = `/api/content/${path}`;
+  const one = `${base}/{${kind}Id}`;
+  const unknown = `${base}/xyz_00000000000000000000`;
+  const notFound = { path: unknown, status: 404, code: 'content.not_found', field: 'id' };
+  return [
+    {
+      route: `GET ${base}`, auth: 'app', status: 200,
+      expect: { resources: some([contentSummary(kind, `${kind}-seed`)]), next: null },
+      bad: { path: `${base}?limit=0`, status: 400, code: 'request.invalid', field: 'querystring.limit' },
+    },
+    {
+      route: `POST ${base}`, auth: 'app', body: { name: `${kind}-created`, body }, status: 201,
+      expect: contentDetail(kind, `${kind}-created`, body, null),
+      bad: { body: { name: `${kind}-bad`, body: bad }, status: 400, code: 'request.invalid', field },
+    },
+    {
+      route: `GET ${base}/:id`, path: one, auth: 'app', status: 200,
+      expect: contentDetail(kind, `${kind}-seed`, body, nullOr(contentVersion(body))),
+      bad: notFound,
+    },
+    {
+      route: `PUT ${base}/:id`, path: one, auth: 'app', body: { body }, status: 200,
+      expect: contentDetail(kind, `${kind}-seed`, body, nullOr(contentVersion(body))),
+      bad: { body: { body: bad }, status: 400, code: 'request.invalid', field },
+    },
+    {
+      route: `GET ${base}/:id/versions`, path: `${one}/versions`, auth: 'app', status: 200,
+      expect: { versions: some([contentVersion(body)]) },
+      bad: { ...notFound, path: `${unknown}/versions` },
+    },
+    {
+      route: `POST ${base}/:id/publish`, path: `${one}/publish`, auth: 'app', body: {}, status: 200,
+      expect: contentDetail(kind, `${kind}-seed`, body, contentVersion(body)),
+      bad: { body: { version: 99 }, status: 404, code: 'content.version_not_found', field: 'version' },
+    },
+    {
+      route: `DELETE ${base}/:id`, path: `${base}/{${kind}DeleteId}`, auth: 'app', status: 204, expect: '',
+      bad: notFound,
+    },
+  ];
+}
 
 const CASES: Case[] = [
   // Segment HTTP Tracking API (write key).
@@ -240,6 +308,9 @@ const CASES: Case[] = [
     bad: { path: '/api/events/stream?lastEventId=abc', status: 400, code: 'request.invalid', field: 'querystring.lastEventId' },
   },
 
+  // Content resources (Bearer app key).
+  ...(Object.keys(CONTENT) as ContentKind[]).flatMap(contentCases),
+
   // Operator routes (no key).
   {
     route: 'GET /api/openapi.json', auth: 'none', status: 200,
@@ -384,7 +455,15 @@ beforeAll(async () => {
   if (!personId) throw new Error('seed: u-1 not stored');
   const rotate = await t.services.workspaces.createKey(ws.workspaceId, 'write', 'to rotate');
   const revoke = await t.services.workspaces.createKey(ws.workspaceId, 'write', 'to revoke');
-  seed = { ws, personId, rotateKeyId: rotate.key.id, revokeKeyId: revoke.key.id };
+  const content = async (kind: ContentKind, name: string) =>
+    (await t.services.content.create(ws.workspaceId, kind, name, CONTENT[kind].body)).id;
+  seed = {
+    ws, personId, rotateKeyId: rotate.key.id, revokeKeyId: revoke.key.id,
+    layoutId: await content('layout', 'layout-seed'), layoutDeleteId: await content('layout', 'layout-delete'),
+    componentId: await content('component', 'component-seed'), componentDeleteId: await content('component', 'component-delete'),
+    snippetId: await content('snippet', 'snippet-seed'), snippetDeleteId: await content('snippet', 'snippet-delete'),
+    templateId: await content('template', 'template-seed'), templateDeleteId: await content('template', 'template-delete'),
+  };
 });
 
 afterAll(async () => {

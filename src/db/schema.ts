@@ -139,6 +139,26 @@ export interface EventTypeChangesTable {
   changed_at: Timestamp;
 }
 
+export interface ContentResourcesTable {
+  workspace_id: string;
+  id: string;
+  kind: 'layout' | 'component' | 'snippet' | 'template';
+  name: string;
+  draft_version: number;
+  published_version: number | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ContentVersionsTable {
+  workspace_id: string;
+  resource_id: string;
+  version: number;
+  body: JsonCol;
+  created_at: Timestamp;
+  published_at: Timestamp | null;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   api_keys: ApiKeysTable;
@@ -153,4 +173,6 @@ export interface Database {
   event_types: EventTypesTable;
   event_type_properties: EventTypePropertiesTable;
   event_type_changes: EventTypeChangesTable;
+  content_resources: ContentResourcesTable;
+  content_versions: ContentVersionsTable;
 }

@@ -11,6 +11,7 @@ import { createPeopleService, type PeopleService } from './people/index.ts';
 import { createPeopleQueryService, registerPeopleRoutes, type PeopleQueryService } from './people/index.ts';
 import { registerSegmentRoutes } from './segment/index.ts';
 import { registerCustomerioRoutes } from './customerio/index.ts';
+import { createContentService, registerContentResourceRoutes, type ContentService } from './content/index.ts';
 
 export interface ModuleServices {
   people: PeopleService;
@@ -19,6 +20,7 @@ export interface ModuleServices {
   ingest: IngestService;
   catalog: CatalogService;
   eventStream: EventStream;
+  content: ContentService;
 }
 
 export function createModuleServices(deps: Deps): ModuleServices {
@@ -29,7 +31,8 @@ export function createModuleServices(deps: Deps): ModuleServices {
   const catalog = createCatalogService({ db: deps.db, clock: deps.clock, log: deps.log });
   ingest.observe(catalog);
   const eventStream = createEventStream({ db: deps.db, pool: deps.pool, log: deps.log });
-  return { people, events, ingest, peopleQuery, catalog, eventStream };
+  const content = createContentService({ db: deps.db, clock: deps.clock });
+  return { people, events, ingest, peopleQuery, catalog, eventStream, content };
 }
 
 export function registerModuleRoutes(app: TandemApp, services: Services): void {
@@ -38,6 +41,7 @@ export function registerModuleRoutes(app: TandemApp, services: Services): void {
   registerPeopleRoutes(app, { query: services.peopleQuery, people: services.people });
   registerCatalogRoutes(app, services.catalog);
   registerEventStreamRoutes(app, services.eventStream);
+  registerContentResourceRoutes(app, services.content);
 }
 
 export function moduleTasks(services: Services): TaskList {

@@ -1,0 +1,139 @@
+// The four kinds of content resource and the zod schemas of their bodies (what each version stores).
+import { z } from 'zod';
+
+export const RESOURCE_KINDS = ['layout', 'component', 'snippet', 'template'] as const;
+export type ResourceKind = (typeof RESOURCE_KINDS)[number];
+
+/** The URL segment of each kind: /api/content/<plural>. */
+export const KIND_PATH: Record<ResourceKind, string> = {
+  layout: 'layouts', component: 'components', snippet: 'snippets', template: 'templates',
+};
+
+export const ID_PREFIX: Record<ResourceKind, string> = {
+  layout: 'lay', component: 'cmp', snippet: 'snp', template: 'tpl',
+};
+
+const SOURCE_MAX = 500_000;
+const source = z.string().max(SOURCE_MAX);
+const line = z.string().max(1000);
+
+/** Names are how layouts, components and snippets are referenced (and later, file names). */
+export const resourceName = z.string().min(1).max(100)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, "_", "." and "-", starting with a letter or digit');
+
+export const layoutBody = z.object({
+  mjml: source.describe('MJML + Liquid skeleton; {{ content }} marks the content slot'),
+}).strict();
+
+const propType = z.enum(['text', 'rich_text', 'image', 'link', 'color', 'number', 'boolean', 'list']);
+const propItem = z.object({
+  type: propType.exclude(['list']),
+  label: line.optional(),
+  required: z.boolean().optional(),
+  default: z.unknown().optional(),
+}).strict();
+const propDef = z.object({
+  type: propType,
+  label: line.optional(),
+  required: z.boolean().optional(),
+  default: z.unknown().optional(),
+  items: z.record(z.string().max(100), propItem).optional().describe('For "list": the props of each item'),
+}).strict();
+
+export const componentBody = z.object({
+  mjml: source.describe('MJML fragment + Liquid; props are available as {{ props.<name> }}'),
+  props: z.record(z.string().max(100), propDef).describe('The typed props the component takes'),
+}).strict();
+
+export const snippetBody = z.object({ liquid: source.describe('A reusable Liquid partial') }).strict();
+
+const block = z.object({
+  component: resourceName.describe('A component name'),
+  props: z.record(z.string().max(100), z.unknown()).default({}),
+}).strict();
+
+const emailBody = z.object({
+  subject: line,
+  preheader: line.optional(),
+  fromName: line.optional(),
+  fromAddress: line.optional(),
+  replyTo: line.optional(),
+  layout: resourceName.optional().describe('A layout name'),
+  blocks: z.array(block).max(200).optional(),
+  code: z.object({ mjml: source.optional(), html: source.optional() }).strict().optional()
+    .describe('Code mode: full MJML or HTML instead of blocks'),
+}).strict().superRefine((e, ctx) => {
+  if (e.code && e.blocks) ctx.addIssue({ code: 'custom', path: ['code'], message: 'give blocks or code, not both' });
+  if (e.code && (e.code.mjml === undefined) === (e.code.html === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['code'], message: 'give exactly one of mjml or html' });
+  }
+});
+
+const smsBody = z.object({ body: z.string().max(10_000) }).strict();
+
+const webhookBody = z.object({
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']),
+  url: z.string().min(1).max(2000).describe('May contain Liquid'),
+  headers: z.record(z.string().max(200), z.string().max(2000)).optional(),
+  body: z.string().max(SOURCE_MAX).optional(),
+}).strict();
+
+const inAppBody = z.object({
+  title: line,
+  body: z.string().max(50_000),
+  buttons: z.array(z.object({ label: line, url: z.string().max(2000).optional(), action: line.optional() }).strict())
+    .max(5).optional(),
+}).strict();
+
+export const CHANNELS = ['email', 'sms', 'webhook', 'in_app'] as const;
+
+export const templateBody = z.object({
+  channel: z.enum(CHANNELS),
+  marketing: z.boolean().describe('Marketing (needs consent and an unsubscribe link) or transactional'),
+  topic: z.string().max(100).optional(),
+  email: emailBody.optional(),
+  sms: smsBody.optional(),
+  webhook: webhookBody.optional(),
+  in_app: inAppBody.optional(),
+}).strict().superRefine((t, ctx) => {
+  if (t[t.channel] === undefined) {
+    ctx.addIssue({ code: 'custom', path: [t.channel], message: `required for channel "${t.channel}"` });
+  }
+});
+
+export const BODY_SCHEMAS = {
+  layout: layoutBody, component: componentBody, snippet: snippetBody, template: templateBody,
+} as const;
+
+export type LayoutBody = z.infer<typeof layoutBody>;
+export type ComponentBody = z.infer<typeof componentBody>;
+export type SnippetBody = z.infer<typeof snippetBody>;
+export type TemplateBody = z.infer<typeof templateBody>;
+export interface BodyOf {
+  layout: LayoutBody;
+  component: ComponentBody;
+  snippet: SnippetBody;
+  template: TemplateBody;
+}
+
+export interface ContentVersion {
+  version: number;
+  body: Record<string, unknown>;
+  createdAt: Date;
+  publishedAt: Date | null;
+}
+
+export interface ContentResource {
+  id: string;
+  kind: ResourceKind;
+  name: string;
+  draftVersion: number;
+  publishedVersion: number | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ContentResourceDetail extends ContentResource {
+  draft: ContentVersion;
+  published: ContentVersion | null;
+}
