@@ -1,5 +1,6 @@
 // The four kinds of content resource and the zod schemas of their bodies (what each version stores).
 import { z } from 'zod';
+import type { PropField, PropsSchema } from '../starter/index.ts';
 
 export const RESOURCE_KINDS = ['layout', 'component', 'snippet', 'template'] as const;
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
@@ -25,24 +26,28 @@ export const layoutBody = z.object({
   mjml: source.describe('MJML + Liquid skeleton; {{ content }} marks the content slot'),
 }).strict();
 
-const propType = z.enum(['text', 'rich_text', 'image', 'link', 'color', 'number', 'boolean', 'list']);
-const propItem = z.object({
-  type: propType.exclude(['list']),
-  label: line.optional(),
-  required: z.boolean().optional(),
-  default: z.unknown().optional(),
+// A component's props schema, in the one format the composer validates props with
+// (starter/props.ts PropField): stored components and the starter kit speak the same language.
+const fieldBase = { label: line.optional(), optional: z.boolean().optional() };
+const textField = z.object({
+  type: z.enum(['text', 'richText']), ...fieldBase, maxLength: z.number().int().positive().optional(),
 }).strict();
-const propDef = z.object({
-  type: propType,
-  label: line.optional(),
-  required: z.boolean().optional(),
-  default: z.unknown().optional(),
-  items: z.record(z.string().max(100), propItem).optional().describe('For "list": the props of each item'),
+const plainField = z.object({ type: z.enum(['image', 'link', 'colour', 'boolean']), ...fieldBase }).strict();
+const numberField = z.object({
+  type: z.literal('number'), ...fieldBase,
+  min: z.number().optional(), max: z.number().optional(), integer: z.boolean().optional(),
 }).strict();
+const propsSchema: z.ZodType<PropsSchema> = z.lazy(() => z.record(z.string().max(100), propField));
+const listField = z.object({
+  type: z.literal('list'), ...fieldBase, items: propsSchema.describe('The props of each item'),
+  minItems: z.number().int().nonnegative().optional(), maxItems: z.number().int().positive().optional(),
+}).strict();
+const propField: z.ZodType<PropField> = z.discriminatedUnion('type', [textField, plainField, numberField, listField]);
 
 export const componentBody = z.object({
   mjml: source.describe('MJML fragment + Liquid; props are available as {{ props.<name> }}'),
-  props: z.record(z.string().max(100), propDef).describe('The typed props the component takes'),
+  props: propsSchema.describe('The typed props the component takes'),
+  defaults: z.record(z.string().max(100), z.unknown()).optional().describe('Prop values a new block starts with'),
 }).strict();
 
 export const snippetBody = z.object({ liquid: source.describe('A reusable Liquid partial') }).strict();
