@@ -7,6 +7,7 @@
 // people, alternating in rounds. Prints renders/s for both and the ratio. Single thread: one core.
 import { Liquid } from 'liquidjs';
 import { Renderer, buildRenderData, type RenderData } from '../src/modules/content/index.ts';
+import { rng } from './rng.ts';
 
 const args = process.argv.slice(2);
 const smoke = args.includes('--smoke');
@@ -39,16 +40,6 @@ const mjml = layout(components.join('\n'));
 const subject = '{{ customer.first_name }}, {{ event.product }} is waiting';
 const preheader = 'Code {{ trigger.coupon }} inside';
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function people(count: number): RenderData[] {
   const r = rng(7);

@@ -57,21 +57,13 @@ export function createCustomerioService(deps: CustomerioDeps) {
 
   /** How ingest names the person; null when a cio_id names nobody (Customer.io drops such calls). */
   async function target(ws: string, who: Who): Promise<Target | null> {
-    switch (who.kind) {
-      case 'id':
-        return { userId: who.value };
-      case 'email':
-        return { email: who.value };
-      case 'anonymous_id':
-        return { anonymousId: who.value };
-      case 'cio_id': {
-        const p = await repo.identity(ws, who.value);
-        if (!p) return null;
-        if (p.externalId) return { userId: p.externalId };
-        if (p.email) return { email: p.email };
-        return p.anonymousId ? { anonymousId: p.anonymousId } : null;
-      }
-    }
+    // Every identifier but Tandem's own id names the person for ingest as it is.
+    if (who.kind !== 'cio_id') return toRef(who);
+    const p = await repo.identity(ws, who.value);
+    if (!p) return null;
+    if (p.externalId) return { userId: p.externalId };
+    if (p.email) return { email: p.email };
+    return p.anonymousId ? { anonymousId: p.anonymousId } : null;
   }
 
   function event(t: Target, type: IncomingEvent['type'], timestamp: Date | null): IncomingEvent {

@@ -1,6 +1,5 @@
 // JSON views of people, events and objects (ISO dates), and the opaque keyset cursors.
 // Shared by the query service, the routes' response schemas and the export.
-import type { EventKind } from '../../db/schema.ts';
 import { AppError } from '../../errors.ts';
 import type { EventRow, IdentifierRow, Keyset, PersonRow, RelatedObjectRow } from './query-repo.ts';
 
@@ -26,19 +25,8 @@ export interface PersonDetailView extends PersonView {
   identifiers: { userIds: string[]; anonymousIds: string[] };
 }
 
-export interface EventView {
-  id: string;
-  type: EventKind;
-  name: string | null;
-  properties: Json;
-  context: Json;
-  userId: string | null;
-  anonymousId: string | null;
-  messageId: string | null;
-  source: string;
-  timestamp: string;
-  receivedAt: string;
-}
+/** A stored event as the API answers it: the stored shape with ISO-8601 times. */
+export type EventView = Omit<EventRow, 'cursorTs' | 'timestamp' | 'receivedAt'> & { timestamp: string; receivedAt: string };
 
 export interface RelatedObjectView {
   type: string;
