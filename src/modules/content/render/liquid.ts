@@ -4,9 +4,13 @@
 //   '../../package.json' are just names that are not in the map;
 // - `ownPropertyOnly` keeps prototypes out of reach ({{ a.constructor.constructor }} is empty) and
 //   the only data in scope is what the caller passes (no globals, no process);
-// - parse size, render time, allocations, output size and partial nesting are all bounded.
+// - parse size, render time, allocations, output size and partial nesting are all bounded;
+// - with `escapeHtml`, every {{ output }} inside the HTML part is HTML-escaped (`| raw` opts out),
+//   so a person's attributes or event properties can never become markup; subject and text stay as
+//   written. The renderer marks where the HTML part starts and ends with `partTag`.
 // Rendering is synchronous (renderSync): faster than the async path, and a render cannot interleave
 // with another on the event loop, which is what makes the per-engine nesting counter sound.
+import { randomBytes } from 'node:crypto';
 import {
   IncludeTag,
   LayoutTag,
@@ -75,16 +79,22 @@ export function memoryFs(partials: PartialMap): FS {
   };
 }
 
-interface NestingState {
+interface RenderState {
   depth: number;
+  /** Which part is rendering: outputs are escaped only in 'html'. */
+  mode: PartMode;
 }
+
+export type PartMode = 'html' | 'plain';
+type EscapeFn = (this: unknown, value: unknown) => unknown;
+const NEEDS_ESCAPE = /[&<>"']/;
 
 type TagCtor = new (token: TagToken, remain: TopLevelToken[], liquid: Liquid, parser: Parser) => Tag;
 
 // Wrap a built-in partial tag so that nesting beyond `max` fails with a clear error instead of a
 // stack overflow (a partial that renders itself). LiquidJS runs a yielded generator to completion
 // before resuming, so `finally` sees the whole nested render.
-function bounded(Base: TagCtor, state: NestingState, max: number): TagCtor {
+function bounded(Base: TagCtor, state: RenderState, max: number): TagCtor {
   return class BoundedPartialTag extends Tag {
     private readonly inner: Tag;
     constructor(token: TagToken, remain: TopLevelToken[], liquid: Liquid, parser: Parser) {
@@ -119,18 +129,42 @@ function linkTag(key: string) {
   };
 }
 
+// Switches the escaping mode and writes the separator the caller splits the output on. Its name is
+// random per engine, so a template cannot name it to switch escaping off.
+function partTag(state: RenderState, separator: string) {
+  return class PartTag extends Tag {
+    private readonly mode: PartMode;
+    constructor(token: TagToken, remain: TopLevelToken[], liquid: Liquid) {
+      super(token, remain, liquid);
+      this.mode = token.args.trim() === 'html' ? 'html' : 'plain';
+    }
+    render(_ctx: Context, emitter: Emitter): void {
+      state.mode = this.mode;
+      emitter.write(separator);
+    }
+  };
+}
+
 export interface SafeLiquid {
   parse(source: string): Template[];
-  /** Render with `data` as the (read-only) globals, visible in partials too. */
+  /** Render with `data` as the (read-only) globals, visible in partials too. Starts in 'plain' mode. */
   render(templates: Template[], data: object): string;
+  /** Source of a tag that starts a part (escaped when 'html') and writes `separator` in the output. */
+  partTag(mode: PartMode): string;
+  readonly separator: string;
 }
 
 export interface LiquidEngineOptions {
   partials: PartialMap;
   limits: RenderLimits;
+  /** HTML-escape outputs while in 'html' mode (see partTag). */
+  escapeHtml?: boolean;
+  /** What partTag writes into the output. Default: a random line no data can forge in practice. */
+  separator?: string;
 }
 
-export function createSafeLiquid({ partials, limits }: LiquidEngineOptions): SafeLiquid {
+export function createSafeLiquid({ partials, limits, escapeHtml = false, separator }: LiquidEngineOptions): SafeLiquid {
+  const state: RenderState = { depth: 0, mode: 'plain' };
   const engine = new Liquid({
     fs: memoryFs(partials),
     root: [''],
@@ -147,17 +181,35 @@ export function createSafeLiquid({ partials, limits }: LiquidEngineOptions): Saf
     renderLimit: limits.renderMs,
     memoryLimit: limits.memory,
     globals: {},
+    ...(escapeHtml
+      ? {
+          outputEscape(this: unknown, value: unknown): string {
+            // Strings without a special character and numbers need no work (the common case).
+            if (state.mode !== 'html' || typeof value === 'number' || (typeof value === 'string' && !NEEDS_ESCAPE.test(value))) {
+              return value as string;
+            }
+            return escapeImpl.call(this, value) as string;
+          },
+        }
+      : {}),
   });
-  const state: NestingState = { depth: 0 };
+  // Called only while rendering, after this line has run.
+  const escapeImpl = engine.filters['escape'] as EscapeFn;
+  const partSeparator = separator ?? `\u0000${randomBytes(12).toString('hex')}\u0000`;
+  const partTagName = `tandem_part_${randomBytes(8).toString('hex')}`;
+  engine.registerTag(partTagName, partTag(state, partSeparator));
   engine.registerTag('render', bounded(RenderTag, state, limits.partialDepth));
   engine.registerTag('include', bounded(IncludeTag, state, limits.partialDepth));
   engine.registerTag('layout', bounded(LayoutTag, state, limits.partialDepth));
   for (const [tag, key] of Object.entries(linkTags)) engine.registerTag(tag, linkTag(key));
 
   return {
+    separator: partSeparator,
+    partTag: (mode) => `{% ${partTagName} ${mode} %}`,
     parse: (source) => engine.parse(source),
     render(templates, data) {
       state.depth = 0;
+      state.mode = 'plain';
       const out: unknown = engine.renderSync(templates, {}, { globals: data });
       const text = typeof out === 'string' ? out : String(out);
       if (text.length > limits.outputChars) {

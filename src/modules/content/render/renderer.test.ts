@@ -138,3 +138,44 @@ describe('errors with positions', () => {
     expect(ok.html).toBe('fixed');
   });
 });
+
+describe('HTML escaping of data', () => {
+  const polyglot = `"><script>alert(1)</script><img src=x onerror=alert(2)>'`;
+  const data = buildRenderData({
+    person: { id: 'p1', attributes: { first_name: polyglot, bio: '<b>bold</b>' } },
+    event: { note: polyglot },
+  });
+
+  it('escapes every output in the HTML part, and leaves subject and text as the person wrote them', async () => {
+    const r = new Renderer();
+    const out = await r.render({
+      key: 'esc@1', data, subject: 'Hi {{ customer.first_name }}',
+      html: '<p title="{{ event.note }}">Hi {{ customer.first_name }}</p>',
+    });
+    expect(out.html).not.toContain('<script>');
+    expect(out.html).not.toContain('<img');
+    expect(out.html).toContain('&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(out.html).toContain('title="&#34;&gt;&lt;script&gt;');
+    expect(out.subject).toBe(`Hi ${polyglot}`);
+    expect(out.text).toContain('<script>alert(1)</script>');
+  });
+
+  it('prints markup only through | raw, which the template author chooses', async () => {
+    const r = new Renderer();
+    const out = await r.render({ key: 'raw@1', data, html: '<div>{{ customer.bio | raw }}|{{ customer.bio }}</div>' });
+    expect(out.html).toContain('<b>bold</b>|&lt;b&gt;bold&lt;/b&gt;');
+  });
+
+  it('escapes in partials too, and a template cannot name the tag that switches escaping', async () => {
+    const r = new Renderer();
+    const out = await r.render({
+      key: 'partial@1', data, html: '<div>{% render "greet", who: customer.first_name %}</div>',
+      partials: { greet: '<span>{{ who }}</span>' },
+    });
+    expect(out.html).toContain('<span>&#34;&gt;&lt;script&gt;');
+    const err = await r.render({ key: 'switch@1', data, html: '{% tandem_part plain %}{{ customer.first_name }}' })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).code).toBe('template.syntax');
+  });
+});

@@ -2,7 +2,6 @@
 // as written (so syntax errors point at the author's lines), compile MJML to HTML with CSS inlined,
 // derive the plain-text template, and parse all of it with a safe Liquid engine; the result is
 // cached in an LRU. Per person only Liquid runs, over the compiled HTML, text and subject.
-import { randomUUID } from 'node:crypto';
 import type { Template } from 'liquidjs';
 import { AppError } from '../../../errors.ts';
 import { toTemplateError, type Locate } from './errors.ts';
@@ -43,9 +42,8 @@ export interface CompiledTemplate {
   readonly html: string;
   readonly warnings: readonly RenderWarning[];
   readonly engine: SafeLiquid;
-  /** Subject, HTML and text as one Liquid template (one render, one budget), split by `marker`. */
+  /** Subject, HTML and text as one Liquid template (one render, one budget), split by the engine's separator. */
   readonly combined: Template[];
-  readonly marker: string;
   readonly locate: Locate;
 }
 
@@ -106,15 +104,15 @@ export class Renderer {
 
   /** Render one person against a compiled template: Liquid only, synchronous. */
   renderCompiled(compiled: CompiledTemplate, data: RenderData | Record<string, unknown>): RenderResult {
-    const { engine, marker } = compiled;
+    const { engine } = compiled;
     let out: string;
     try {
       out = engine.render(compiled.combined, data);
     } catch (err) {
       throw toTemplateError(err, 'body', compiled.locate);
     }
-    const parts = out.split(marker);
-    // The marker is random per compile and holds NUL characters; data cannot forge it in practice,
+    const parts = out.split(`\n${engine.separator}\n`);
+    // The separator is random per compile and holds NUL characters; data cannot forge it in practice,
     // but if a value did contain it the split would be wrong, so refuse rather than mis-send.
     if (parts.length !== 3) throw new AppError('template.render_error', 'A value contains the part separator.', {});
     const [subject = '', html = '', text = ''] = parts;
@@ -134,7 +132,8 @@ export class Renderer {
     for (const [part, text] of [['body', body], ['subject', subject], ['preheader', preheader]] as const) {
       if (text.length > this.limits.parseChars) throw new AppError('template.too_large', undefined, { part });
     }
-    const engine = createSafeLiquid({ partials: toPartialMap(source.partials), limits: this.limits });
+    // Outputs in the HTML part are HTML-escaped (`| raw` opts out); subject and text are not.
+    const engine = createSafeLiquid({ partials: toPartialMap(source.partials), limits: this.limits, escapeHtml: true });
     const parse = (text: string, part: string) => {
       try {
         return engine.parse(text);
@@ -152,10 +151,10 @@ export class Renderer {
       source.mjml !== undefined ? await compileMjml(source.mjml) : { html: body, warnings: [] };
     const text = htmlToTextTemplate(compiledHtml);
     const html = preheader ? withPreheader(compiledHtml, preheader) : compiledHtml;
-    // One template: subject, HTML and text joined by a marker on its own line. Each part was
+    // One template: subject, HTML and text joined by part tags, each on its own line. Each part was
     // parsed alone above, so no block can span two parts.
-    const marker = `\n\u0000${randomUUID()}\u0000\n`;
-    const combined = parse([subject, html, text].join(marker), 'body (compiled)');
+    const combined = parse(
+      `${subject}\n${engine.partTag('html')}\n${html}\n${engine.partTag('plain')}\n${text}`, 'body (compiled)');
     const lines = (t: string) => t.split('\n').length;
     const htmlStart = lines(subject) + 2;
     const textStart = htmlStart + lines(html) + 1;
@@ -165,6 +164,6 @@ export class Renderer {
         : line >= htmlStart
           ? { part: 'body (compiled)', line: line - htmlStart + 1 }
           : { part: 'subject', line };
-    return { key: source.key, html, warnings, engine, combined, marker, locate };
+    return { key: source.key, html, warnings, engine, combined, locate };
   }
 }

@@ -205,7 +205,7 @@ const footer: ComponentDef = {
   mjml: `<mj-section background-color="{{ props.background }}" padding="24px 16px">
   <mj-column>
     {% if props.note %}<mj-text align="center" font-size="13px" line-height="20px" color="#6b7280">{{ props.note }}</mj-text>{% endif %}
-    <mj-text align="center" font-size="12px" line-height="18px" color="#6b7280">{{ workspace.name | escape }}<br />{{ workspace.postal_address | escape | newline_to_br }}</mj-text>
+    <mj-text align="center" font-size="12px" line-height="18px" color="#6b7280">{{ workspace.name }}<br />{{ workspace.postal_address | escape | newline_to_br | raw }}</mj-text>
     <mj-text align="center" font-size="12px" line-height="18px" color="#6b7280"><a href="{% unsubscribe_url %}" style="color:#6b7280;">{{ props.unsubscribe_label }}</a></mj-text>
   </mj-column>
 </mj-section>`,

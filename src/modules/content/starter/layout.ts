@@ -6,7 +6,7 @@ import type { LayoutDef } from '../compose.ts';
 export const brandLayout: LayoutDef = {
   mjml: `<mjml>
   <mj-head>
-    <mj-title>{{ workspace.name | escape }}</mj-title>
+    <mj-title>{{ workspace.name }}</mj-title>
     <mj-attributes>
       <mj-all font-family="Helvetica, Arial, sans-serif" />
       <mj-section background-color="#ffffff" padding="0px 16px" />
@@ -35,7 +35,7 @@ export const brandLayout: LayoutDef = {
 {{ content }}
     <mj-section background-color="#f3f4f6" padding="16px">
       <mj-column>
-        <mj-text align="center" font-size="12px" line-height="18px" color="#6b7280">{{ workspace.name | escape }}<br />{{ workspace.postal_address | escape | newline_to_br }}</mj-text>
+        <mj-text align="center" font-size="12px" line-height="18px" color="#6b7280">{{ workspace.name }}<br />{{ workspace.postal_address | escape | newline_to_br | raw }}</mj-text>
         <mj-text align="center" font-size="12px" line-height="18px" color="#6b7280"><a href="{% unsubscribe_url %}" style="color:#6b7280;">Unsubscribe</a> · <a href="{% preferences_url %}" style="color:#6b7280;">Email preferences</a></mj-text>
       </mj-column>
     </mj-section>
