@@ -30,13 +30,26 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/modules/*/**/*.ts'],
+    // A file directly in a module folder: ../people/repo.ts reaches into a sibling module.
+    files: ['src/modules/*/*.ts'],
     ignores: ['src/**/*.test.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [{
-          // ../people/repo.ts from a sibling module.
           regex: '^\\.\\./[^./][^/]*/(?!index\\.ts$)[^/]+$|(^|/)modules/[^/]+/(?!index\\.ts$)[^/]+$',
+          message: 'Import another module only through its index.ts.',
+        }],
+      }],
+    },
+  },
+  {
+    // A file in a module's sub-folder: ../render/lru.ts stays inside the module; ../../people/repo.ts does not.
+    files: ['src/modules/*/*/**/*.ts'],
+    ignores: ['src/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{
+          regex: '^\\.\\./\\.\\./[^./][^/]*/(?!index\\.ts$)[^/]+$|(^|/)modules/[^/]+/(?!index\\.ts$)[^/]+$',
           message: 'Import another module only through its index.ts.',
         }],
       }],

@@ -1,6 +1,7 @@
 // The only reader of process.env. Parsed once at start, frozen, passed in.
 import path from 'node:path';
 import { z } from 'zod';
+import { parseAllowList } from './net/guard.ts';
 
 const schema = z.object({
   DATABASE_URL: z.string().url().optional(),
@@ -13,7 +14,24 @@ const schema = z.object({
   TANDEM_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
   TANDEM_DEDUPE_DAYS: z.coerce.number().int().min(1).max(90).default(7),
   TANDEM_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  TANDEM_ASSET_MAX_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(10 * 1024 * 1024),
+  TANDEM_ASSET_STORE: z.string().regex(/^(postgres|s3|dir:.+)$/, 'postgres, s3 or dir:<path>').default('postgres'),
+  TANDEM_S3_BUCKET: z.string().min(1).optional(),
+  TANDEM_S3_ENDPOINT: z.string().url().optional(),
+  TANDEM_S3_REGION: z.string().min(1).default('us-east-1'),
+  TANDEM_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  TANDEM_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  TANDEM_OUTBOUND_ALLOW_PRIVATE: z.string().optional(),
 });
+
+/** Where asset files are kept (TANDEM_ASSET_STORE). */
+export type AssetStoreConfig =
+  | { readonly kind: 'postgres' }
+  | { readonly kind: 'dir'; readonly path: string }
+  | {
+    readonly kind: 's3'; readonly bucket: string; readonly endpoint: string; readonly region: string;
+    readonly accessKeyId: string; readonly secretAccessKey: string;
+  };
 
 export interface Config {
   readonly databaseUrl: string | undefined;
@@ -27,9 +45,27 @@ export interface Config {
   readonly dedupeDays: number;
   /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
   readonly trustProxy: boolean;
+  /** Largest asset file accepted (upload or import), in bytes. */
+  readonly assetMaxBytes: number;
+  readonly assetStore: AssetStoreConfig;
+  /** Private addresses outbound requests to user URLs may reach: false (none), true (all), or CIDRs. */
+  readonly outboundAllowPrivate: boolean | readonly string[];
 }
 
 export class ConfigError extends Error {}
+
+/** `tandem pull` / `tandem apply`: where the server is and the App API key (flags override these). */
+export interface ClientConfig {
+  readonly url: string;
+  readonly appKey: string | undefined;
+}
+
+/** Read apart from loadConfig: a client needs none of the server's settings (and must not fail on them). */
+export function loadClientConfig(env: Record<string, string | undefined> = process.env): ClientConfig {
+  const url = env.TANDEM_URL?.trim() || 'http://127.0.0.1:3000';
+  const appKey = env.TANDEM_APP_KEY?.trim() || undefined;
+  return Object.freeze({ url, appKey });
+}
 
 export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Config> = {}): Config {
   const parsed = schema.safeParse(env);
@@ -49,6 +85,35 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dbPoolSize: e.TANDEM_DB_POOL_SIZE,
     dedupeDays: e.TANDEM_DEDUPE_DAYS,
     trustProxy: e.TANDEM_TRUST_PROXY === 'true',
+    assetMaxBytes: e.TANDEM_ASSET_MAX_BYTES,
+    assetStore: assetStore(e),
+    outboundAllowPrivate: allowPrivate(e.TANDEM_OUTBOUND_ALLOW_PRIVATE),
     ...overrides,
   });
+}
+
+function assetStore(e: z.infer<typeof schema>): AssetStoreConfig {
+  const spec = e.TANDEM_ASSET_STORE;
+  if (spec === 'postgres') return { kind: 'postgres' };
+  if (spec.startsWith('dir:')) return { kind: 'dir', path: path.resolve(spec.slice(4)) };
+  const missing = (['TANDEM_S3_BUCKET', 'TANDEM_S3_ENDPOINT', 'TANDEM_S3_ACCESS_KEY_ID', 'TANDEM_S3_SECRET_ACCESS_KEY'] as const)
+    .filter((k) => !e[k]);
+  if (missing.length) throw new ConfigError(`Invalid configuration ${missing.join(', ')}: required when TANDEM_ASSET_STORE=s3`);
+  return {
+    kind: 's3', bucket: e.TANDEM_S3_BUCKET!, endpoint: e.TANDEM_S3_ENDPOINT!, region: e.TANDEM_S3_REGION,
+    accessKeyId: e.TANDEM_S3_ACCESS_KEY_ID!, secretAccessKey: e.TANDEM_S3_SECRET_ACCESS_KEY!,
+  };
+}
+
+function allowPrivate(value: string | undefined): boolean | readonly string[] {
+  const v = value?.trim() ?? '';
+  if (v === '' || v === 'false') return false;
+  if (v === 'true') return true;
+  const cidrs = v.split(',').map((s) => s.trim()).filter(Boolean);
+  try {
+    parseAllowList(cidrs);
+  } catch {
+    throw new ConfigError('Invalid configuration TANDEM_OUTBOUND_ALLOW_PRIVATE: true, false or a comma-separated list of CIDRs');
+  }
+  return Object.freeze(cidrs);
 }

@@ -30,5 +30,5 @@ export interface Services extends ModuleServices {
 export function createServices(base: Omit<Deps, 'metrics'> & { metrics?: Metrics }): Services {
   const deps: Deps = { ...base, metrics: base.metrics ?? createMetrics() };
   const workspaces = createWorkspaceService({ db: deps.db, clock: deps.clock });
-  return { ...deps, workspaces, ...createModuleServices(deps) };
+  return { ...deps, workspaces, ...createModuleServices(deps, { workspaces }) };
 }

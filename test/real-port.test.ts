@@ -7,6 +7,7 @@ import { basic, bearer, createTestTandem, type TestTandem } from './harness.ts';
 import { registeredRoutes, templateOf } from './registered-routes.ts';
 import type { CreatedWorkspace } from '../src/modules/workspaces/index.ts';
 import type { IncomingEvent } from '../src/modules/ingest/index.ts';
+import { form, makeImage } from './helpers/images.ts';
 
 type Auth = 'write' | 'track' | 'app' | 'none';
 type Dialect = 'segment' | 'customerio' | 'customerio-v2' | 'tandem';
@@ -22,6 +23,10 @@ interface Seed {
   snippetId: string; snippetDeleteId: string;
   templateId: string; templateDeleteId: string;
   revokeKeyId: string;
+  /** Assets: one to read and change, one to delete; the first one's file name and URL on this port. */
+  assetId: string; assetDeleteId: string; assetHash: string; assetFile: string; assetFileUrl: string;
+  /** A message in the dev inbox. */
+  devInboxId: string;
 }
 
 interface Bad {
@@ -79,6 +84,12 @@ const eventType = (type: string, name: string) => ({
   type, name, firstSeen: ISO, lastSeen: ISO, count24h: NUM, count7d: NUM, sample: OBJ,
   properties: ARRAY, typeChanges: ARRAY,
 });
+const assetView = (o: Record<string, unknown>) => ({
+  id: matching(/^ast_[0-9a-f]{20}$/), name: STR, url: STR, hash: matching(/^[0-9a-f]{64}$/), contentType: STR, bytes: NUM,
+  width: nullOr(NUM), height: nullOr(NUM), alt: STR, folder: nullOr(STR), tags: ARRAY, sourceUrl: nullOr(STR),
+  createdAt: ISO, updatedAt: ISO, ...o,
+});
+const UPLOAD_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="24" height="24"><circle cx="12" cy="12" r="10"/></svg>';
 
 const SEGMENT_PATHS = ['identify', 'track', 'page', 'screen', 'group', 'alias', 'batch', 'import'].map((k) => `/v1/${k}`);
 
@@ -119,6 +130,54 @@ const contentDetail = (kind: string, name: unknown, body: unknown, published: un
   ...contentSummary(kind, name), draft: contentVersion(body), published,
 });
 
+/** Saving a template answers its lint; the seed's SMS template is clean. */
+const lintOf = (kind: ContentKind) => (kind === 'template' ? { lint: { templateId: STR, version: NUM, findings: [], errors: 0, warnings: 0 } } : {});
+
+/** Preview, test send, lint, usage and change preview of the seeded resources; the dev inbox. */
+function renderCases(): Case[] {
+  const tpl = '/api/content/templates/{templateId}';
+  const unknownTpl = '/api/content/templates/tpl_00000000000000000000';
+  const usage = (kind: 'layout' | 'component' | 'snippet'): Case => ({
+    route: `GET /api/content/${kind}s/:id/usage`, path: `/api/content/${kind}s/{${kind}Id}/usage`, auth: 'app', status: 200,
+    expect: { templates: ARRAY },
+    bad: { path: `/api/content/${kind}s/xyz_00000000000000000000/usage`, status: 404, code: 'content.not_found', field: 'id' },
+  });
+  return [
+    {
+      route: 'POST /api/content/templates/:id/preview', path: `${tpl}/preview`, auth: 'app', body: {}, status: 200,
+      expect: like({ channel: 'sms', sms: { body: 'Hi' }, locale: null, person: null, event: null, warnings: [] }),
+      bad: { body: { version: 99 }, status: 404, code: 'content.version_not_found', field: 'version' },
+    },
+    {
+      route: 'POST /api/content/templates/:id/test-send', path: `${tpl}/test-send`, auth: 'app', body: { to: '+15550001111' }, status: 202,
+      expect: { devInboxId: STR, deliveredTo: 'dev-inbox', rendered: like({ sms: { body: 'Hi' } }) },
+      bad: { body: {}, status: 400, code: 'request.invalid', field: 'to' },
+    },
+    {
+      route: 'GET /api/content/templates/:id/lint', path: `${tpl}/lint`, auth: 'app', status: 200,
+      expect: { templateId: STR, version: NUM, findings: [], errors: 0, warnings: 0 },
+      bad: { path: `${unknownTpl}/lint`, status: 404, code: 'content.not_found', field: 'id' },
+    },
+    usage('layout'), usage('component'), usage('snippet'),
+    {
+      route: 'POST /api/content/components/:id/change-preview', path: '/api/content/components/{componentId}/change-preview',
+      auth: 'app', body: {}, status: 200,
+      expect: { component: like({ id: STR, candidateVersion: NUM }), templates: ARRAY },
+      bad: { body: { componentVersion: 99 }, status: 404, code: 'content.version_not_found', field: 'componentVersion' },
+    },
+    {
+      route: 'GET /api/dev-inbox', auth: 'app', status: 200,
+      expect: { messages: some([like({ subject: 'Seeded', to: 'ann@example.com' })]), next: null },
+      bad: { path: '/api/dev-inbox?limit=0', status: 400, code: 'request.invalid', field: 'querystring.limit' },
+    },
+    {
+      route: 'GET /api/dev-inbox/:id', path: '/api/dev-inbox/{devInboxId}', auth: 'app', status: 200,
+      expect: like({ subject: 'Seeded', html: '<p>Hi</p>', text: 'Hi' }),
+      bad: { path: '/api/dev-inbox/dev_00000000000000000000', status: 404, code: 'dev_inbox.not_found', field: 'id' },
+    },
+  ];
+}
+
 function contentCases(kind: ContentKind): Case[] {
   const { path, body, bad, field } = CONTENT[kind];
   const base = `/api/content/${path}`;
@@ -133,7 +192,7 @@ function contentCases(kind: ContentKind): Case[] {
     },
     {
       route: `POST ${base}`, auth: 'app', body: { name: `${kind}-created`, body }, status: 201,
-      expect: contentDetail(kind, `${kind}-created`, body, null),
+      expect: { ...contentDetail(kind, `${kind}-created`, body, null), ...lintOf(kind) },
       bad: { body: { name: `${kind}-bad`, body: bad }, status: 400, code: 'request.invalid', field },
     },
     {
@@ -143,7 +202,7 @@ function contentCases(kind: ContentKind): Case[] {
     },
     {
       route: `PUT ${base}/:id`, path: one, auth: 'app', body: { body }, status: 200,
-      expect: contentDetail(kind, `${kind}-seed`, body, nullOr(contentVersion(body))),
+      expect: { ...contentDetail(kind, `${kind}-seed`, body, nullOr(contentVersion(body))), ...lintOf(kind) },
       bad: { body: { body: bad }, status: 400, code: 'request.invalid', field },
     },
     {
@@ -227,7 +286,15 @@ const CASES: Case[] = [
   // Tandem REST API (Bearer app key).
   {
     route: 'GET /api/workspace', auth: 'app', status: 200,
-    expect: (s: Seed) => ({ id: s.ws.workspaceId, name: 'Real port', siteId: s.ws.siteId, createdAt: ISO }),
+    expect: (s: Seed) => ({ id: s.ws.workspaceId, name: 'Real port', siteId: s.ws.siteId, createdAt: ISO, settings: OBJ }),
+  },
+  {
+    route: 'PATCH /api/workspace', auth: 'app', body: { settings: { postalAddress: '1 Main Street', defaultLocale: 'en' } }, status: 200,
+    expect: (s: Seed) => ({
+      id: s.ws.workspaceId, name: 'Real port', siteId: s.ws.siteId, createdAt: ISO,
+      settings: like({ postalAddress: '1 Main Street', defaultLocale: 'en' }),
+    }),
+    bad: { body: { settings: { fromAddress: 'not an address' } }, status: 400, code: 'request.invalid', field: 'settings.fromAddress' },
   },
   {
     route: 'GET /api/keys', auth: 'app', status: 200,
@@ -310,6 +377,70 @@ const CASES: Case[] = [
 
   // Content resources (Bearer app key).
   ...(Object.keys(CONTENT) as ContentKind[]).flatMap(contentCases),
+  ...renderCases(),
+  {
+    route: 'POST /api/content/templates/:id/link-check', path: '/api/content/templates/{templateId}/link-check', auth: 'app',
+    status: 202, expect: { queued: true },
+    bad: { path: '/api/content/templates/tpl_00000000000000000000/link-check', status: 404, code: 'content.not_found', field: 'id' },
+  },
+  {
+    route: 'GET /api/content/templates/:id/link-check', path: '/api/content/templates/{templateId}/link-check', auth: 'app',
+    status: 200, expect: { checkedAt: nullOr(ISO), results: ARRAY },
+    bad: { path: '/api/content/templates/tpl_00000000000000000000/link-check', status: 404, code: 'content.not_found', field: 'id' },
+  },
+
+  // Assets (Bearer app key) and the public files (no key).
+  {
+    route: 'POST /api/assets', auth: 'app', status: 201,
+    body: form({ data: UPLOAD_SVG, filename: 'badge.svg', contentType: 'image/svg+xml' }, { name: 'Badge', folder: 'brand', tags: 'logo,badge' }),
+    expect: assetView({ name: 'Badge', contentType: 'image/svg+xml', width: 24, height: 24, folder: 'brand', tags: ['logo', 'badge'] }),
+    bad: { body: form({ data: 'not an image', filename: 'a.png', contentType: 'image/png' }), status: 415, code: 'asset.unsupported_type', field: 'file' },
+  },
+  {
+    route: 'POST /api/assets/import', auth: 'app', status: 201,
+    body: (s: Seed) => ({ url: `${s.assetFileUrl}?w=100`, folder: 'imported' }),
+    expect: (s: Seed) => assetView({
+      name: s.assetFile, contentType: 'image/png', width: 100, height: 50, folder: 'imported', sourceUrl: `${s.assetFileUrl}?w=100`,
+    }),
+    bad: { body: { url: 'http://169.254.169.254/latest/meta-data/' }, status: 400, code: 'net.forbidden_address', field: 'url' },
+  },
+  {
+    route: 'GET /api/assets', path: '/api/assets?folder=seed', auth: 'app', status: 200,
+    expect: { assets: [assetView({ name: 'asset-seed', folder: 'seed' })], nextCursor: null },
+    bad: { path: '/api/assets?limit=0', status: 400, code: 'request.invalid', field: 'querystring.limit' },
+  },
+  {
+    route: 'GET /api/assets/folders', auth: 'app', status: 200,
+    expect: { folders: some([{ folder: 'seed', count: 1 }]) },
+  },
+  {
+    route: 'GET /api/assets/:id', path: '/api/assets/{assetId}', auth: 'app', status: 200,
+    expect: (s: Seed) => assetView({ id: s.assetId, hash: s.assetHash, name: 'asset-seed', contentType: 'image/png', width: 200, height: 100 }),
+    bad: { path: '/api/assets/ast_00000000000000000000', status: 404, code: 'asset.not_found', field: 'id' },
+  },
+  {
+    route: 'PATCH /api/assets/:id', path: '/api/assets/{assetId}', auth: 'app', body: { alt: 'Seed alt', tags: ['seeded'] }, status: 200,
+    expect: (s: Seed) => assetView({ id: s.assetId, alt: 'Seed alt', tags: ['seeded'] }),
+    bad: { body: { tags: 'seeded' }, status: 400, code: 'request.invalid', field: 'tags' },
+  },
+  {
+    route: 'GET /api/assets/:id/usage', path: '/api/assets/{assetId}/usage', auth: 'app', status: 200, expect: { usage: [] },
+    bad: { path: '/api/assets/ast_00000000000000000000/usage', status: 404, code: 'asset.not_found', field: 'id' },
+  },
+  {
+    route: 'DELETE /api/assets/:id', path: '/api/assets/{assetDeleteId}', auth: 'app', status: 204, expect: '',
+    bad: { path: '/api/assets/ast_00000000000000000000', status: 404, code: 'asset.not_found', field: 'id' },
+  },
+  {
+    route: 'GET /assets/:file', path: '/assets/{assetFile}', auth: 'none', status: 200, expect: STR,
+    check: (res) => {
+      expect(res.headers.get('content-type')).toBe('image/png');
+      expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      expect(res.headers.get('etag')).toMatch(/^"[0-9a-f]{64}"$/);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    },
+    bad: { path: '/assets/{assetFile}?w=123', status: 400, code: 'asset.bad_width', field: 'w' },
+  },
 
   // Operator routes (no key).
   {
@@ -355,15 +486,18 @@ function fill(path: string, s: Seed): string {
 
 async function send(c: Case, opts: { path?: string; body?: unknown; wrongKey?: boolean } = {}): Promise<Response> {
   const [method = 'GET', routePath = ''] = c.route.split(' ');
-  const body = 'body' in opts ? opts.body : c.body;
+  const given = 'body' in opts ? opts.body : c.body;
+  // A body may depend on the seed (a function of it), and may be a multipart form (FormData).
+  const body: unknown = typeof given === 'function' ? (given as (s: Seed) => unknown)(seed) : given;
+  const multipart = body instanceof FormData;
   return fetch(`${t.baseUrl}${fill(opts.path ?? c.path ?? routePath, seed)}`, {
     method,
     headers: {
       ...credentials(c.auth, seed.ws, opts.wrongKey),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(body === undefined || multipart ? {} : { 'content-type': 'application/json' }),
       ...c.headers,
     },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    ...(body === undefined ? {} : { body: multipart ? body : JSON.stringify(body) }),
   });
 }
 
@@ -438,7 +572,8 @@ const key = (route: string): string => {
 };
 
 beforeAll(async () => {
-  t = await createTestTandem({ listen: true });
+  // Asset import reaches this test's own port on 127.0.0.1; every other private address stays refused.
+  t = await createTestTandem({ listen: true, config: { outboundAllowPrivate: ['127.0.0.1/32'] } });
   const ws = await t.services.workspaces.create('Real port');
   const at = new Date();
   const identify = (userId: string, traits: Record<string, unknown> = {}, anonymousId?: string): IncomingEvent =>
@@ -463,8 +598,22 @@ beforeAll(async () => {
     componentId: await content('component', 'component-seed'), componentDeleteId: await content('component', 'component-delete'),
     snippetId: await content('snippet', 'snippet-seed'), snippetDeleteId: await content('snippet', 'snippet-delete'),
     templateId: await content('template', 'template-seed'), templateDeleteId: await content('template', 'template-delete'),
+    ...await seedAssets(ws.workspaceId),
+    devInboxId: (await t.services.devInbox.deliver(ws.workspaceId, {
+      channel: 'email', source: 'test', to: 'ann@example.com', from: null, subject: 'Seeded', html: '<p>Hi</p>', text: 'Hi', meta: {},
+    })).id,
   };
 });
+
+async function seedAssets(workspaceId: string): Promise<Pick<Seed, 'assetId' | 'assetDeleteId' | 'assetHash' | 'assetFile' | 'assetFileUrl'>> {
+  const kept = await t.services.assets.upload(workspaceId, await makeImage('png', 200, 100, 1), { name: 'asset-seed', folder: 'seed' });
+  const doomed = await t.services.assets.upload(workspaceId, await makeImage('png', 20, 20, 2), { name: 'asset-delete' });
+  const file = `${kept.asset.hash}.png`;
+  return {
+    assetId: kept.asset.id, assetDeleteId: doomed.asset.id, assetHash: kept.asset.hash, assetFile: file,
+    assetFileUrl: `${t.baseUrl}/assets/${file}`,
+  };
+}
 
 afterAll(async () => {
   await t.close();

@@ -10,6 +10,21 @@ export interface WorkspacesTable {
   name: string;
   site_id: string;
   created_at: ColumnType<Date, Date | string | undefined, never>;
+  settings: ColumnType<Record<string, unknown>, string | undefined, string>;
+}
+
+export interface DevInboxTable {
+  workspace_id: string;
+  id: string;
+  channel: string;
+  source: string;
+  to_address: string;
+  from_address: string | null;
+  subject: string | null;
+  html: string | null;
+  text: string | null;
+  meta: ColumnType<Record<string, unknown>, string | undefined, string>;
+  created_at: Date;
 }
 
 export interface ApiKeysTable {
@@ -159,8 +174,54 @@ export interface ContentVersionsTable {
   published_at: Timestamp | null;
 }
 
+export interface AssetBlobsTable {
+  hash: string;
+  content_type: string;
+  bytes: number;
+  width: number | null;
+  height: number | null;
+  created_at: Timestamp;
+}
+
+export interface AssetBlobDataTable {
+  key: string;
+  data: Buffer;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
+export interface AssetsTable {
+  workspace_id: string;
+  id: string;
+  hash: string;
+  name: string;
+  alt: ColumnType<string, string | undefined, string>;
+  folder: string | null;
+  tags: ColumnType<string[], string[] | undefined, string[]>;
+  source_url: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface LinkChecksTable {
+  workspace_id: string;
+  template_id: string;
+  checked_at: Timestamp;
+}
+
+export interface LinkCheckResultsTable {
+  workspace_id: string;
+  template_id: string;
+  url: string;
+  kind: 'link' | 'image';
+  status: 'ok' | 'broken' | 'blocked' | 'skipped';
+  http_status: number | null;
+  error: string | null;
+  checked_at: Timestamp;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
+  dev_inbox: DevInboxTable;
   api_keys: ApiKeysTable;
   people: PeopleTable;
   person_identifiers: PersonIdentifiersTable;
@@ -175,4 +236,9 @@ export interface Database {
   event_type_changes: EventTypeChangesTable;
   content_resources: ContentResourcesTable;
   content_versions: ContentVersionsTable;
+  asset_blobs: AssetBlobsTable;
+  asset_blob_data: AssetBlobDataTable;
+  assets: AssetsTable;
+  link_checks: LinkChecksTable;
+  link_check_results: LinkCheckResultsTable;
 }

@@ -66,7 +66,8 @@ export function errorBody(dialect: Dialect, e: AppError): Record<string, unknown
       // Customer.io answers errors as {"meta": {"error": "..."}}; we add the code and field.
       return { meta: { error: e.message, errors: [e.message] }, ...base };
     case 'tandem':
-      return { error: base };
+      // Lint refusals carry their findings, so the editor can point at each one.
+      return { error: Array.isArray(e.details['findings']) ? { ...base, findings: e.details['findings'] } : base };
   }
 }
 

@@ -12,6 +12,13 @@ import { createPeopleQueryService, registerPeopleRoutes, type PeopleQueryService
 import { registerSegmentRoutes } from './segment/index.ts';
 import { registerCustomerioRoutes } from './customerio/index.ts';
 import { createContentService, registerContentResourceRoutes, type ContentService } from './content/index.ts';
+import { createLinkCheckService, registerLinkCheckRoutes, Renderer, type LinkCheckService } from './content/index.ts';
+import { createOutboundClient } from '../net/index.ts';
+import { createAssetService, registerAssetRoutes, type AssetService } from './assets/index.ts';
+import { createTemplateRenderService, createPreviewService, registerTemplateRoutes, type TemplateRenderService, type PreviewService } from './content/index.ts';
+import { buildKnownNames, createTemplateLinter, type TemplateLinter } from './content/index.ts';
+import { createDevInboxService, registerDevInboxRoutes, type DevInboxService } from './devinbox/index.ts';
+import type { WorkspaceService } from './workspaces/index.ts';
 
 export interface ModuleServices {
   people: PeopleService;
@@ -21,9 +28,16 @@ export interface ModuleServices {
   catalog: CatalogService;
   eventStream: EventStream;
   content: ContentService;
+  linkChecks: LinkCheckService;
+  assets: AssetService;
+  renderer: Renderer;
+  templates: TemplateRenderService;
+  previews: PreviewService;
+  devInbox: DevInboxService;
+  linter: TemplateLinter;
 }
 
-export function createModuleServices(deps: Deps): ModuleServices {
+export function createModuleServices(deps: Deps, base: { workspaces: WorkspaceService }): ModuleServices {
   const people = createPeopleService({ db: deps.db, clock: deps.clock });
   const events = createEventsService({ db: deps.db, clock: deps.clock, dedupeDays: deps.config.dedupeDays });
   const ingest = createIngestService({ db: deps.db, clock: deps.clock, log: deps.log, people, events, observers: [] });
@@ -32,7 +46,15 @@ export function createModuleServices(deps: Deps): ModuleServices {
   ingest.observe(catalog);
   const eventStream = createEventStream({ db: deps.db, pool: deps.pool, log: deps.log });
   const content = createContentService({ db: deps.db, clock: deps.clock });
-  return { people, events, ingest, peopleQuery, catalog, eventStream, content };
+  base.workspaces.onCreated((tx, workspaceId) => content.installStarterKit(tx, workspaceId));
+  const renderer = new Renderer();
+  const devInbox = createDevInboxService({ db: deps.db, clock: deps.clock });
+  const templates = createTemplateRenderService({ db: deps.db, renderer, workspaces: base.workspaces, devInbox, config: deps.config });
+  const previews = createPreviewService({ db: deps.db, templates, content, peopleQuery, config: deps.config });
+  const linter = createTemplateLinter({ loader: templates.loader, renderer, config: deps.config, knownNames: async (ws) => buildKnownNames(await catalog.list(ws)) });
+  const linkChecks = createLinkCheckService({ db: deps.db, clock: deps.clock, log: deps.log, outbound: createOutboundClient(), htmlOf: (ws, id) => templates.compiledHtml(ws, id), hostedAssetPrefixes: [`${deps.config.publicUrl}/assets/`] });
+  const assets = createAssetService({ db: deps.db, clock: deps.clock, log: deps.log, config: deps.config, usage: (ws, needle) => content.findReferences(ws, needle) });
+  return { people, events, ingest, peopleQuery, catalog, eventStream, content, linkChecks, assets, renderer, templates, previews, devInbox, linter };
 }
 
 export function registerModuleRoutes(app: TandemApp, services: Services): void {
@@ -41,14 +63,19 @@ export function registerModuleRoutes(app: TandemApp, services: Services): void {
   registerPeopleRoutes(app, { query: services.peopleQuery, people: services.people });
   registerCatalogRoutes(app, services.catalog);
   registerEventStreamRoutes(app, services.eventStream);
-  registerContentResourceRoutes(app, services.content);
+  registerContentResourceRoutes(app, services.content, { lint: (ws, id, version) => services.linter.lint(ws, id, version) });
+  registerTemplateRoutes(app, { templates: services.templates, previews: services.previews, linter: services.linter });
+  registerDevInboxRoutes(app, services.devInbox);
+  registerLinkCheckRoutes(app, services.linkChecks);
+  registerAssetRoutes(app, services.assets, { maxBytes: services.config.assetMaxBytes });
 }
 
 export function moduleTasks(services: Services): TaskList {
-  return { ...services.events.tasks() };
+  return { ...services.events.tasks(), ...services.linkChecks.tasks() };
 }
 
 /** graphile-worker crontab lines for periodic jobs. */
 export const moduleCrontab: string[] = [
   '17 * * * * events:purge_dedupe',
+  '41 3 * * * content:check_all_links',
 ];

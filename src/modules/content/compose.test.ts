@@ -146,7 +146,7 @@ describe('props validation', () => {
     ['divider', { colour: '#ff0000', thickness: 1.5 }, 'blocks[2].props.thickness'],
     ['divider', { colour: '#ff0000', thickness: 1, extra: true }, 'blocks[2].props.extra'],
     ['image', { image: { url: 'https://x.example/a.png', alt: 'a', width: 9000 } }, 'blocks[2].props.image.width'],
-    ['heading', { colour: '#000' }, 'blocks[2].props.text'],
+    ['heading', { text: 42 }, 'blocks[2].props.text'],
     ['button', { link: { url: 'https://x.example', label: 'Go' }, background: '#000', text_colour: '#fff', full_width: 'yes' }, 'blocks[2].props.full_width'],
   ];
   it.each(cases)('%s: %j fails naming %s', (component, props, field) => {

@@ -139,7 +139,10 @@ function lookup(components: ComposeInput['components'], name: string): Component
 
 /** Render one block's MJML: validate props, then run the component's compose-time Liquid. */
 export function composeBlock(def: ComponentDef, props: unknown, field: string): string {
-  const prepared = prepareProps(def.schema, props ?? def.defaults ?? {}, `${field}.props`);
+  // A block's props are laid over the component's defaults: a prop the block leaves out keeps its default.
+  const isObject = props !== null && typeof props === 'object' && !Array.isArray(props);
+  const merged = props === undefined ? (def.defaults ?? {}) : isObject ? { ...def.defaults, ...props } : props;
+  const prepared = prepareProps(def.schema, merged, `${field}.props`);
   const source = protectPerPerson(def.mjml, `${field}.component`);
   try {
     return engine().render(engine().parse(source), { props: prepared });

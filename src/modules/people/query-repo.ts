@@ -83,6 +83,8 @@ export interface TimelineFilter {
   after?: Keyset | undefined;
   type?: EventKind | undefined;
   name?: string | undefined;
+  /** One event by its id. */
+  id?: string | undefined;
 }
 
 const micros = (col: string): RawBuilder<string> =>
@@ -195,6 +197,7 @@ export function createPeopleQueryRepo(db: Queryable) {
       if (f.after) query = query.where(sql<boolean>`(e.timestamp, e.id) < (${f.after.ts}::timestamptz, ${f.after.id}::bigint)`);
       if (f.type !== undefined) query = query.where('e.type', '=', f.type);
       if (f.name !== undefined) query = query.where('e.name', '=', f.name);
+      if (f.id !== undefined) query = query.where('e.id', '=', f.id);
       const rows = await query.orderBy('e.timestamp', 'desc').orderBy('e.id', 'desc').limit(f.limit).execute();
       return rows.map((r) => ({
         id: String(r.id), type: r.type, name: r.name, properties: r.properties, context: r.context,

@@ -86,6 +86,13 @@ export function createPeopleQueryService(deps: { db: Db; clock: Clock }) {
       };
     },
 
+    /** One of the person's events by id (the timeline's `id`), or their latest track event when no id is given. */
+    async eventOf(ws: string, personId: string, eventId?: string): Promise<EventView | undefined> {
+      if (eventId !== undefined && !/^[0-9]{1,19}$/.test(eventId)) return undefined;
+      const rows = await repo.timeline(ws, personId, eventId !== undefined ? { limit: 1, id: eventId } : { limit: 1, type: 'track' });
+      return rows[0] && eventView(rows[0]);
+    },
+
     async objectsOf(ws: string, key: string, by: LookupBy): Promise<RelatedObjectView[]> {
       const person = await resolve(ws, key, by);
       return (await repo.relatedObjects(ws, person.id)).map(relatedObjectView);

@@ -1,11 +1,25 @@
 import type { Queryable } from '../../db/pool.ts';
 import type { KeyKind } from './keys.ts';
 
+/** What templates read as `workspace.*` (snake_case there) and the sending defaults. */
+export interface WorkspaceSettings {
+  postalAddress?: string;
+  fromName?: string;
+  fromAddress?: string;
+  replyTo?: string;
+  defaultLocale?: string;
+}
+
 export interface WorkspaceRow {
   id: string;
   name: string;
   siteId: string;
   createdAt: Date;
+  settings: WorkspaceSettings;
+}
+
+function toWorkspace(row: { id: string; name: string; site_id: string; created_at: Date; settings: Record<string, unknown> }): WorkspaceRow {
+  return { id: row.id, name: row.name, siteId: row.site_id, createdAt: row.created_at, settings: row.settings };
 }
 
 export interface KeyRow {
@@ -24,17 +38,25 @@ export function createWorkspaceRepo(db: Queryable) {
     async insertWorkspace(w: { id: string; name: string; siteId: string }): Promise<WorkspaceRow> {
       const row = await db.insertInto('workspaces').values({ id: w.id, name: w.name, site_id: w.siteId })
         .returningAll().executeTakeFirstOrThrow();
-      return { id: row.id, name: row.name, siteId: row.site_id, createdAt: row.created_at };
+      return toWorkspace(row);
     },
 
     async findWorkspace(id: string): Promise<WorkspaceRow | undefined> {
       const row = await db.selectFrom('workspaces').selectAll().where('id', '=', id).executeTakeFirst();
-      return row && { id: row.id, name: row.name, siteId: row.site_id, createdAt: row.created_at };
+      return row && toWorkspace(row);
     },
 
     async listWorkspaces(): Promise<WorkspaceRow[]> {
       const rows = await db.selectFrom('workspaces').selectAll().orderBy('created_at').execute();
-      return rows.map((row) => ({ id: row.id, name: row.name, siteId: row.site_id, createdAt: row.created_at }));
+      return rows.map(toWorkspace);
+    },
+
+    async updateWorkspace(id: string, set: { name?: string; settings?: WorkspaceSettings }): Promise<WorkspaceRow | undefined> {
+      const row = await db.updateTable('workspaces').set({
+        ...(set.name !== undefined ? { name: set.name } : {}),
+        ...(set.settings !== undefined ? { settings: JSON.stringify(set.settings) } : {}),
+      }).where('id', '=', id).returningAll().executeTakeFirst();
+      return row && toWorkspace(row);
     },
 
     async insertKey(k: { id: string; workspaceId: string; kind: KeyKind; name: string; hash: string; prefix: string }): Promise<KeyRow> {

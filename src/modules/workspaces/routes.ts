@@ -1,7 +1,27 @@
 import { z } from 'zod';
 import type { TandemApp } from '../../http/types.ts';
 import type { WorkspaceService } from './service.ts';
-import type { KeyRow } from './repo.ts';
+import type { KeyRow, WorkspaceRow } from './repo.ts';
+
+const settingsView = z.object({
+  postalAddress: z.string().optional().describe('Printed in email footers (CAN-SPAM / CASL ask for one)'),
+  fromName: z.string().optional(), fromAddress: z.string().optional(), replyTo: z.string().optional(),
+  defaultLocale: z.string().optional().describe('The locale of templates without a matching translation'),
+});
+
+const workspaceView = z.object({ id: z.string(), name: z.string(), siteId: z.string(), createdAt: z.string(), settings: settingsView });
+
+const settingsChange = z.object({
+  postalAddress: z.string().max(500).nullable().optional(),
+  fromName: z.string().max(200).nullable().optional(),
+  fromAddress: z.email().max(320).nullable().optional(),
+  replyTo: z.email().max(320).nullable().optional(),
+  defaultLocale: z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$/, 'a locale such as "en" or "pt-BR"').nullable().optional(),
+}).strict().describe('Fields to set; null removes one');
+
+function workspaceOut(ws: WorkspaceRow): z.infer<typeof workspaceView> {
+  return { id: ws.id, name: ws.name, siteId: ws.siteId, createdAt: ws.createdAt.toISOString(), settings: ws.settings };
+}
 
 const keyKind = z.enum(['write', 'track', 'app']);
 
@@ -23,12 +43,17 @@ export function registerWorkspaceRoutes(app: TandemApp, workspaces: WorkspaceSer
 
   app.get('/api/workspace', {
     preHandler,
-    schema: { tags, summary: 'The workspace of the calling key',
-      response: { 200: z.object({ id: z.string(), name: z.string(), siteId: z.string(), createdAt: z.string() }) } },
-  }, async (req) => {
-    const ws = await workspaces.get(req.workspaceId);
-    return { id: ws.id, name: ws.name, siteId: ws.siteId, createdAt: ws.createdAt.toISOString() };
-  });
+    schema: { tags, summary: 'The workspace of the calling key, with its settings', response: { 200: workspaceView } },
+  }, async (req) => workspaceOut(await workspaces.get(req.workspaceId)));
+
+  app.patch('/api/workspace', {
+    preHandler,
+    schema: {
+      tags, summary: 'Rename the workspace or change its settings (postal address, sending defaults, locale)',
+      body: z.object({ name: z.string().min(1).max(200).optional(), settings: settingsChange.optional() }).strict(),
+      response: { 200: workspaceView },
+    },
+  }, async (req) => workspaceOut(await workspaces.update(req.workspaceId, req.body)));
 
   app.get('/api/keys', {
     preHandler,

@@ -3,7 +3,11 @@ import type { Clock } from '../../clock.ts';
 import type { Db } from '../../db/pool.ts';
 import { AppError } from '../../errors.ts';
 import { displayPrefix, hashSecret, newId, newSecret, type KeyKind } from './keys.ts';
-import { createWorkspaceRepo, type KeyRow, type WorkspaceRow } from './repo.ts';
+import { createWorkspaceRepo, type KeyRow, type WorkspaceRow, type WorkspaceSettings } from './repo.ts';
+import type { Queryable } from '../../db/pool.ts';
+
+/** Runs in the workspace's creating transaction; a failure rolls the workspace back. */
+export type CreatedHook = (tx: Queryable, workspaceId: string) => Promise<void>;
 
 export interface CreatedWorkspace {
   workspaceId: string;
@@ -42,11 +46,19 @@ export function createWorkspaceService(deps: { db: Db; clock: Clock }) {
     return { key, secret };
   }
 
+  const createdHooks: CreatedHook[] = [];
+
   return {
+    /** Run `hook` inside the transaction that creates each new workspace (the starter kit). */
+    onCreated(hook: CreatedHook): void {
+      createdHooks.push(hook);
+    },
+
     async create(name: string): Promise<CreatedWorkspace> {
       return db.transaction().execute(async (tx) => {
         const repo = createWorkspaceRepo(tx);
         const ws = await repo.insertWorkspace({ id: newId('ws'), name, siteId: newId('site') });
+        for (const hook of createdHooks) await hook(tx, ws.id);
         const write = await issueKey(repo, ws.id, 'write', 'default');
         const track = await issueKey(repo, ws.id, 'track', 'default');
         const app = await issueKey(repo, ws.id, 'app', 'default');
@@ -54,6 +66,26 @@ export function createWorkspaceService(deps: { db: Db; clock: Clock }) {
           workspaceId: ws.id, name: ws.name, siteId: ws.siteId,
           writeKey: write.secret, trackApiKey: track.secret, appApiKey: app.secret,
         };
+      });
+    },
+
+    /** Rename, and merge settings (a field set to null is removed). */
+    async update(workspaceId: string, change: { name?: string | undefined; settings?: { [K in keyof WorkspaceSettings]?: string | null } | undefined }): Promise<WorkspaceRow> {
+      return db.transaction().execute(async (tx) => {
+        const repo = createWorkspaceRepo(tx);
+        const ws = await repo.findWorkspace(workspaceId);
+        if (!ws) throw new AppError('workspace.not_found', undefined, { field: 'workspaceId' });
+        const settings: Record<string, string> = { ...ws.settings };
+        for (const [k, v] of Object.entries(change.settings ?? {})) {
+          if (v === null) delete settings[k];
+          else if (v !== undefined) settings[k] = v;
+        }
+        const updated = await repo.updateWorkspace(workspaceId, {
+          ...(change.name !== undefined ? { name: change.name } : {}),
+          ...(change.settings !== undefined ? { settings } : {}),
+        });
+        if (!updated) throw new AppError('workspace.not_found', undefined, { field: 'workspaceId' });
+        return updated;
       });
     },
 

@@ -1,6 +1,7 @@
 export { Renderer } from './renderer.ts';
 export type {
   CompiledTemplate,
+  CompiledTexts,
   RenderInput,
   RenderResult,
   RendererOptions,

@@ -195,6 +195,16 @@ export function createSafeLiquid({ partials, limits, escapeHtml = false, separat
   });
   // Called only while rendering, after this line has run.
   const escapeImpl = engine.filters['escape'] as EscapeFn;
+  if (escapeHtml) {
+    // HTML filters mean nothing in the subject and the text part: there they pass the text through,
+    // so one expression (`{{ address | escape | newline_to_br | raw }}`) is right in every part.
+    for (const name of ['escape', 'escape_once', 'newline_to_br']) {
+      const html = engine.filters[name] as EscapeFn;
+      engine.registerFilter(name, function (this: unknown, value: unknown) {
+        return state.mode === 'html' ? html.call(this, value) : value;
+      });
+    }
+  }
   const partSeparator = separator ?? `\u0000${randomBytes(12).toString('hex')}\u0000`;
   const partTagName = `tandem_part_${randomBytes(8).toString('hex')}`;
   engine.registerTag(partTagName, partTag(state, partSeparator));

@@ -5,7 +5,7 @@ import mjml2html from 'mjml';
 import { AppError } from '../../../errors.ts';
 
 export interface RenderWarning {
-  code: 'mjml.validation';
+  code: 'mjml.validation' | 'content.unpublished_dependency';
   message: string;
   line?: number;
   tag?: string;

@@ -47,6 +47,12 @@ export interface CompiledTemplate {
   readonly locate: Locate;
 }
 
+export interface CompiledTexts {
+  readonly key: string;
+  readonly engine: SafeLiquid;
+  readonly templates: ReadonlyMap<string, Template[]>;
+}
+
 export interface RendererOptions {
   limits?: Partial<RenderLimits>;
   /** Compiled template versions kept in memory. */
@@ -74,27 +80,72 @@ function withPreheader(html: string, preheader: string): string {
 export class Renderer {
   readonly limits: RenderLimits;
   private readonly cache: Lru<string, Promise<CompiledTemplate>>;
+  private readonly texts: Lru<string, CompiledTexts>;
   /** Counters for tests and metrics. */
   readonly stats = { compiles: 0, hits: 0 };
 
   constructor(options: RendererOptions = {}) {
     this.limits = { ...defaultLimits, ...options.limits };
     this.cache = new Lru(options.cacheSize ?? 500);
+    this.texts = new Lru(options.cacheSize ?? 500);
   }
 
   /** Compile (or fetch from the cache) one template version. */
   compile(source: TemplateSource): Promise<CompiledTemplate> {
-    const cached = this.cache.get(source.key);
+    return this.compileWith(source.key, () => Promise.resolve(source));
+  }
+
+  /** Like compile, but the source is built (loaded, composed) only when `key` is not cached. */
+  compileWith(key: string, build: () => Promise<Omit<TemplateSource, 'key'>>): Promise<CompiledTemplate> {
+    const cached = this.cache.get(key);
     if (cached) {
       this.stats.hits++;
       return cached;
     }
     this.stats.compiles++;
-    const pending = this.compileUncached(source);
-    this.cache.set(source.key, pending);
+    const pending = build().then((source) => this.compileUncached({ ...source, key }));
+    this.cache.set(key, pending);
     // A failed compile is not cached: the author fixes the template under a new or the same key.
-    pending.catch(() => this.cache.delete(source.key));
+    pending.catch(() => this.cache.delete(key));
     return pending;
+  }
+
+  /**
+   * Named Liquid strings with no HTML (SMS body, webhook URL and body, in-app title…), parsed once
+   * per key and rendered without escaping. Errors name the part.
+   */
+  compileTexts(key: string, parts: Readonly<Record<string, string>>, partials?: TemplateSource['partials']): CompiledTexts {
+    const cached = this.texts.get(key);
+    if (cached) {
+      this.stats.hits++;
+      return cached;
+    }
+    this.stats.compiles++;
+    const engine = createSafeLiquid({ partials: toPartialMap(partials), limits: this.limits });
+    const templates = new Map<string, Template[]>();
+    for (const [name, text] of Object.entries(parts)) {
+      if (text.length > this.limits.parseChars) throw new AppError('template.too_large', undefined, { part: name });
+      try {
+        templates.set(name, engine.parse(text));
+      } catch (err) {
+        throw toTemplateError(err, name);
+      }
+    }
+    const compiled = { key, engine, templates };
+    this.texts.set(key, compiled);
+    return compiled;
+  }
+
+  renderTexts(compiled: CompiledTexts, data: RenderData | Record<string, unknown>): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [name, template] of compiled.templates) {
+      try {
+        out[name] = compiled.engine.render(template, data);
+      } catch (err) {
+        throw toTemplateError(err, name);
+      }
+    }
+    return out;
   }
 
   async render(input: RenderInput): Promise<RenderResult> {

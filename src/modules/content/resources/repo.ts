@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Queryable } from '../../../db/pool.ts';
 import type { ContentResource, ContentVersion, ResourceKind } from './types.ts';
 
@@ -79,6 +80,57 @@ export function createContentRepo(db: Queryable) {
       await db.updateTable('content_versions').set({ published_at: at })
         .where('workspace_id', '=', workspaceId).where('resource_id', '=', resourceId).where('version', '=', version)
         .execute();
+    },
+
+    /** Resources whose latest draft or published body contains `needle` (a plain substring). */
+    async findReferences(workspaceId: string, needle: string): Promise<Array<{ kind: ResourceKind; id: string; name: string }>> {
+      return db.selectFrom('content_resources as r')
+        .innerJoin('content_versions as v', (j) => j.onRef('v.workspace_id', '=', 'r.workspace_id').onRef('v.resource_id', '=', 'r.id'))
+        .select(['r.kind', 'r.id', 'r.name'])
+        .where('r.workspace_id', '=', workspaceId)
+        .where((eb) => eb.or([eb('v.version', '=', eb.ref('r.draft_version')), eb('v.version', '=', eb.ref('r.published_version'))]))
+        .where(sql<boolean>`strpos(v.body::text, ${needle}) > 0`)
+        .groupBy(['r.kind', 'r.id', 'r.name']).orderBy('r.kind').orderBy('r.name').execute();
+    },
+
+    /**
+     * Templates whose latest draft or published version names this layout or component (email
+     * blocks and translations included), or whose text renders/includes this snippet.
+     */
+    async templatesUsing(workspaceId: string, kind: 'layout' | 'component' | 'snippet', name: string): Promise<ContentResource[]> {
+      const uses = kind === 'layout'
+        ? sql<boolean>`jsonb_path_exists(v.body, '$.** ? (@.layout == $n)', jsonb_build_object('n', ${name}::text))`
+        : kind === 'component'
+          ? sql<boolean>`jsonb_path_exists(v.body, '$.** ? (@.component == $n)', jsonb_build_object('n', ${name}::text))`
+          : sql<boolean>`v.body::text ~ ${`(render|include)\\s+\\\\?["']${name.replace(/[.]/g, '\\.')}\\\\?["']`}`;
+      const rows = await db.selectFrom('content_resources as r')
+        .innerJoin('content_versions as v', (j) => j.onRef('v.workspace_id', '=', 'r.workspace_id').onRef('v.resource_id', '=', 'r.id'))
+        .selectAll('r')
+        .where('r.workspace_id', '=', workspaceId).where('r.kind', '=', 'template')
+        .where((eb) => eb.or([eb('v.version', '=', eb.ref('r.draft_version')), eb('v.version', '=', eb.ref('r.published_version'))]))
+        .where(uses)
+        .distinct().orderBy('r.name').execute();
+      return rows.map(toResource);
+    },
+
+    /** Every layout, component and snippet of the workspace (pointers only, no bodies). */
+    async dependencyPointers(workspaceId: string): Promise<ContentResource[]> {
+      const rows = await db.selectFrom('content_resources').selectAll()
+        .where('workspace_id', '=', workspaceId).where('kind', 'in', ['layout', 'component', 'snippet'])
+        .orderBy('kind').orderBy('name').execute();
+      return rows.map(toResource);
+    },
+
+    /** Bodies of the given (resource, version) pairs. */
+    async bodies(workspaceId: string, wanted: ReadonlyArray<{ id: string; version: number }>): Promise<Map<string, Record<string, unknown>>> {
+      const out = new Map<string, Record<string, unknown>>();
+      if (wanted.length === 0) return out;
+      const rows = await db.selectFrom('content_versions').select(['resource_id', 'version', 'body'])
+        .where('workspace_id', '=', workspaceId)
+        .where((eb) => eb.or(wanted.map((w) => eb.and([eb('resource_id', '=', w.id), eb('version', '=', w.version)]))))
+        .execute();
+      for (const r of rows) out.set(`${r.resource_id}@${r.version}`, r.body);
+      return out;
     },
 
     async delete(workspaceId: string, kind: ResourceKind, id: string): Promise<boolean> {

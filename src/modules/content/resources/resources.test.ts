@@ -19,10 +19,10 @@ describe('content resources', () => {
 
   it('creates, reads, saves new versions, publishes and deletes a component', async () => {
     const body1 = { mjml: '<mj-text>{{ props.text }}</mj-text>', props: { text: { type: 'text', label: 'Text' } } };
-    const created = await call('POST', '/api/content/components', { name: 'paragraph', body: body1 });
+    const created = await call('POST', '/api/content/components', { name: 'my-paragraph', body: body1 });
     expect(created.statusCode).toBe(201);
     const c = created.json<Detail>();
-    expect(c).toMatchObject({ kind: 'component', name: 'paragraph', draftVersion: 1, publishedVersion: null, published: null });
+    expect(c).toMatchObject({ kind: 'component', name: 'my-paragraph', draftVersion: 1, publishedVersion: null, published: null });
     expect(c.id).toMatch(/^cmp_/);
     expect(c.draft).toMatchObject({ version: 1, body: body1, publishedAt: null });
 
@@ -69,13 +69,15 @@ describe('content resources', () => {
     expect(page.next).toBe('b-snip');
     const second = (await call('GET', '/api/content/snippets?limit=2&after=b-snip')).json<{ resources: Array<{ name: string }>; next: string | null }>();
     expect(second).toEqual({ resources: [expect.objectContaining({ name: 'c-snip' })], next: null });
-    expect((await call('GET', '/api/content/layouts')).json()).toEqual({ resources: [], next: null });
+    // Snippets are not in the starter kit: a new workspace has none.
+    const other = await t.workspace('Other');
+    expect((await call('GET', '/api/content/snippets', undefined, other.appApiKey)).json()).toEqual({ resources: [], next: null });
   });
 
   it('refuses a second resource of the same kind and name with 409, also on rename', async () => {
     const body = { mjml: '<mjml><mj-body>{{ content }}</mj-body></mjml>' };
-    expect((await call('POST', '/api/content/layouts', { name: 'brand', body })).statusCode).toBe(201);
-    const dup = await call('POST', '/api/content/layouts', { name: 'brand', body });
+    expect((await call('POST', '/api/content/layouts', { name: 'brand-2', body })).statusCode).toBe(201);
+    const dup = await call('POST', '/api/content/layouts', { name: 'brand-2', body });
     expect(dup.statusCode).toBe(409);
     expect(dup.json()).toMatchObject({ error: { code: 'content.name_taken', field: 'name' } });
     // The same name in another kind is fine.
@@ -153,9 +155,9 @@ describe('content resources', () => {
   });
 
   it('looks resources up by name through the service', async () => {
-    const created = await t.services.content.create(ws.workspaceId, 'component', 'button', { mjml: '<mj-button />', props: {} });
-    expect((await t.services.content.getByName(ws.workspaceId, 'component', 'button'))?.id).toBe(created.id);
-    expect(await t.services.content.getByName(ws.workspaceId, 'layout', 'button')).toBeUndefined();
+    const created = await t.services.content.create(ws.workspaceId, 'component', 'my-button', { mjml: '<mj-button />', props: {} });
+    expect((await t.services.content.getByName(ws.workspaceId, 'component', 'my-button'))?.id).toBe(created.id);
+    expect(await t.services.content.getByName(ws.workspaceId, 'layout', 'my-button')).toBeUndefined();
     await expect(t.services.content.create(ws.workspaceId, 'snippet', 'x', { mjml: 'wrong kind' }))
       .rejects.toMatchObject({ code: 'request.invalid', field: 'body.liquid' });
   });

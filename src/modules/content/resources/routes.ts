@@ -1,5 +1,6 @@
 // /api/content/{layouts,components,snippets,templates}: CRUD, versions and publish, one family per kind.
 import { z } from 'zod';
+import { AppError } from '../../../errors.ts';
 import type { TandemApp } from '../../../http/types.ts';
 import type { ContentService } from './service.ts';
 import {
@@ -21,9 +22,24 @@ const summaryView = z.object({
   createdAt: z.string(), updatedAt: z.string(),
 });
 
+const lintFinding = z.object({
+  rule: z.string(), severity: z.enum(['error', 'warning']), message: z.string(), locale: z.string().nullable(),
+  part: z.string().optional(), line: z.number().int().optional(), column: z.number().int().optional(),
+  field: z.string().optional(), url: z.string().optional(),
+});
+export const lintView = z.object({
+  templateId: z.string(), version: z.number().int(), findings: z.array(lintFinding),
+  errors: z.number().int(), warnings: z.number().int(),
+});
+export type LintView = z.infer<typeof lintView>;
+
+/** Lints a template version (wired by the registry: composing needs the templates code). */
+export type LintHook = (workspaceId: string, templateId: string, version: number) => Promise<LintView>;
+
 const detailView = summaryView.extend({
   draft: versionView.describe('The latest saved version'),
   published: versionView.nullable().describe('The published version, null until the first publish'),
+  lint: lintView.optional().describe('Templates: the lint of the saved version (errors block publishing)'),
 });
 
 function versionOut(v: ContentVersion): z.infer<typeof versionView> {
@@ -43,7 +59,10 @@ function detailOut(r: ContentResourceDetail): z.infer<typeof detailView> {
 
 const idParams = z.object({ id: z.string().max(200) });
 
-function registerKind(app: TandemApp, content: ContentService, kind: ResourceKind): void {
+function registerKind(app: TandemApp, content: ContentService, kind: ResourceKind, lint: LintHook | undefined): void {
+  // Templates answer saves with their lint; a publish with lint errors is refused unless forced.
+  const withLint = async (ws: string, r: ContentResourceDetail) =>
+    (kind === 'template' && lint ? { ...detailOut(r), lint: await lint(ws, r.id, r.draftVersion) } : detailOut(r));
   const tags = ['content'];
   const preHandler = app.auth.appKey;
   const config = { dialect: 'tandem' as const };
@@ -74,7 +93,7 @@ function registerKind(app: TandemApp, content: ContentService, kind: ResourceKin
     },
   }, async (req, reply) => {
     const created = await content.create(req.workspaceId, kind, req.body.name, req.body.body);
-    return reply.status(201).send(detailOut(created));
+    return reply.status(201).send(await withLint(req.workspaceId, created));
   });
 
   app.get(`${base}/:id`, {
@@ -90,7 +109,7 @@ function registerKind(app: TandemApp, content: ContentService, kind: ResourceKin
       body: z.object({ name: resourceName.optional(), body: bodySchema }),
       response: { 200: detailView },
     },
-  }, async (req) => detailOut(await content.update(req.workspaceId, kind, req.params.id, { name: req.body.name, body: req.body.body })));
+  }, async (req) => withLint(req.workspaceId, await content.update(req.workspaceId, kind, req.params.id, { name: req.body.name, body: req.body.body })));
 
   app.get(`${base}/:id/versions`, {
     preHandler, config,
@@ -105,10 +124,29 @@ function registerKind(app: TandemApp, content: ContentService, kind: ResourceKin
     schema: {
       tags, summary: `Publish a version of a ${kind} (the latest draft when none is given)`,
       params: idParams,
-      body: z.object({ version: z.number().int().min(1).optional() }).nullish().describe('May be left out'),
+      body: z.object({
+        version: z.number().int().min(1).optional(),
+        ...(kind === 'template' ? { force: z.boolean().optional().describe('Publish despite lint errors') } : {}),
+      }).nullish().describe('May be left out'),
       response: { 200: detailView },
     },
-  }, async (req) => detailOut(await content.publish(req.workspaceId, kind, req.params.id, req.body?.version)));
+  }, async (req) => {
+    const body = req.body as { version?: number; force?: boolean } | null | undefined;
+    if (kind === 'template' && lint && body?.force !== true) {
+      const current = await content.get(req.workspaceId, kind, req.params.id);
+      const version = body?.version ?? current.draftVersion;
+      if (version <= current.draftVersion) {
+        const result = await lint(req.workspaceId, req.params.id, version);
+        if (result.errors > 0) {
+          const first = result.findings.find((f) => f.severity === 'error');
+          throw new AppError('content.lint_failed', `${result.errors} lint error(s); the first: ${first?.rule ?? ''}: ${first?.message ?? ''}`.slice(0, 500), {
+            field: 'version', findings: result.findings.filter((f) => f.severity === 'error'),
+          });
+        }
+      }
+    }
+    return detailOut(await content.publish(req.workspaceId, kind, req.params.id, body?.version));
+  });
 
   app.delete(`${base}/:id`, {
     preHandler, config,
@@ -119,6 +157,6 @@ function registerKind(app: TandemApp, content: ContentService, kind: ResourceKin
   });
 }
 
-export function registerContentResourceRoutes(app: TandemApp, content: ContentService): void {
-  for (const kind of RESOURCE_KINDS) registerKind(app, content, kind);
+export function registerContentResourceRoutes(app: TandemApp, content: ContentService, opts: { lint?: LintHook } = {}): void {
+  for (const kind of RESOURCE_KINDS) registerKind(app, content, kind, opts.lint);
 }

@@ -1,7 +1,8 @@
 // Content resources: every save is a new version (the draft); publishing points the resource at one version.
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../../clock.ts';
-import type { Db } from '../../../db/pool.ts';
+import type { Db, Queryable } from '../../../db/pool.ts';
+import { starterKit } from '../starter/index.ts';
 import { AppError } from '../../../errors.ts';
 import { createContentRepo, type ContentRepo } from './repo.ts';
 import {
@@ -49,6 +50,30 @@ function checkName(name: string): void {
   const parsed = resourceName.safeParse(name);
   if (!parsed.success) throw new AppError('request.invalid', `name: ${parsed.error.issues[0]?.message ?? 'invalid'}`, { field: 'name' });
 }
+
+/** The sample template of the starter kit: every block keeps its component's default props except these. */
+const WELCOME = {
+  channel: 'email',
+  marketing: true,
+  email: {
+    subject: 'Welcome, {{ customer.first_name | default: "friend" }}!',
+    preheader: 'Everything you need to get started.',
+    layout: 'brand',
+    blocks: [
+      { component: 'logo_header' },
+      {
+        component: 'hero',
+        props: {
+          title: 'Welcome aboard', subtitle: 'We are glad you are here. Here is how to get started.',
+          cta: { url: 'https://example.com/start', label: 'Get started' }, background: '#1e3a8a', text_colour: '#ffffff',
+        },
+      },
+      { component: 'paragraph' },
+      { component: 'button' },
+      { component: 'divider' },
+    ],
+  },
+};
 
 export function createContentService(deps: { db: Db; clock: Clock }) {
   const { db, clock } = deps;
@@ -147,6 +172,35 @@ export function createContentService(deps: { db: Db; clock: Clock }) {
         const updated = await repo.update(workspaceId, id, { publishedVersion: v, at });
         return detail(repo, workspaceId, updated);
       });
+    },
+
+    /** Resources whose latest draft or published body contains `needle` (where an asset is used). */
+    findReferences(workspaceId: string, needle: string) {
+      return createContentRepo(db).findReferences(workspaceId, needle);
+    },
+
+    /**
+     * The starter kit, in the transaction that creates a workspace: the `brand` layout and the ten
+     * components, published at version 1, and a `welcome` email template (a draft) built from them.
+     */
+    async installStarterKit(tx: Queryable, workspaceId: string): Promise<void> {
+      const repo = createContentRepo(tx);
+      const at = clock.now();
+      const kit = starterKit();
+      const add = async (kind: ResourceKind, name: string, body: unknown, publish: boolean) => {
+        const r = await repo.insertResource({ workspaceId, id: newResourceId(kind), kind, name, at });
+        if (!r) return; // already there
+        await repo.insertVersion({ workspaceId, resourceId: r.id, version: 1, body: checkBody(kind, body), at });
+        if (publish) {
+          await repo.markPublished(workspaceId, r.id, 1, at);
+          await repo.update(workspaceId, r.id, { publishedVersion: 1, at });
+        }
+      };
+      await add('layout', kit.layout.name, { mjml: kit.layout.mjml }, true);
+      for (const c of kit.components) {
+        await add('component', c.name, { mjml: c.mjml, props: c.schema, ...(c.defaults ? { defaults: c.defaults } : {}) }, true);
+      }
+      await add('template', 'welcome', WELCOME, false);
     },
 
     async delete(workspaceId: string, kind: ResourceKind, id: string): Promise<void> {

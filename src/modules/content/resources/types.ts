@@ -57,7 +57,7 @@ const block = z.object({
   props: z.record(z.string().max(100), z.unknown()).default({}),
 }).strict();
 
-const emailBody = z.object({
+const emailFields = z.object({
   subject: line,
   preheader: line.optional(),
   fromName: line.optional(),
@@ -67,11 +67,22 @@ const emailBody = z.object({
   blocks: z.array(block).max(200).optional(),
   code: z.object({ mjml: source.optional(), html: source.optional() }).strict().optional()
     .describe('Code mode: full MJML or HTML instead of blocks'),
-}).strict().superRefine((e, ctx) => {
-  if (e.code && e.blocks) ctx.addIssue({ code: 'custom', path: ['code'], message: 'give blocks or code, not both' });
+}).strict();
+
+type EmailFields = z.infer<typeof emailFields>;
+
+/** The shape rules of an email body, also checked on a translation merged over its template. */
+export function emailProblems(e: Partial<EmailFields>): Array<{ path: string[]; message: string }> {
+  const out: Array<{ path: string[]; message: string }> = [];
+  if (e.code && e.blocks) out.push({ path: ['code'], message: 'give blocks or code, not both' });
   if (e.code && (e.code.mjml === undefined) === (e.code.html === undefined)) {
-    ctx.addIssue({ code: 'custom', path: ['code'], message: 'give exactly one of mjml or html' });
+    out.push({ path: ['code'], message: 'give exactly one of mjml or html' });
   }
+  return out;
+}
+
+const emailBody = emailFields.superRefine((e, ctx) => {
+  for (const p of emailProblems(e)) ctx.addIssue({ code: 'custom', ...p });
 });
 
 const smsBody = z.object({ body: z.string().max(10_000) }).strict();
@@ -91,6 +102,19 @@ const inAppBody = z.object({
 }).strict();
 
 export const CHANNELS = ['email', 'sms', 'webhook', 'in_app'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/** BCP 47-ish: `fr`, `pt-BR`, `zh-Hant-TW`. */
+export const localeTag = z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$/, 'a locale such as "fr" or "pt-BR"');
+
+// A translation overrides fields of the channel's body for one locale (for email: subject,
+// preheader, and the blocks or code as a whole); fields it leaves out come from the template.
+const translation = z.object({
+  email: emailFields.partial().strict().optional(),
+  sms: smsBody.partial().strict().optional(),
+  webhook: webhookBody.partial().strict().optional(),
+  in_app: inAppBody.partial().strict().optional(),
+}).strict();
 
 export const templateBody = z.object({
   channel: z.enum(CHANNELS),
@@ -100,9 +124,25 @@ export const templateBody = z.object({
   sms: smsBody.optional(),
   webhook: webhookBody.optional(),
   in_app: inAppBody.optional(),
+  translations: z.record(localeTag, translation).optional()
+    .describe('Per-locale variants, chosen by the person\'s locale ("pt-BR", then "pt", then the template itself)'),
 }).strict().superRefine((t, ctx) => {
   if (t[t.channel] === undefined) {
     ctx.addIssue({ code: 'custom', path: [t.channel], message: `required for channel "${t.channel}"` });
+  }
+  for (const [locale, variant] of Object.entries(t.translations ?? {})) {
+    for (const other of CHANNELS) {
+      if (other !== t.channel && variant[other] !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['translations', locale, other], message: `this is a ${t.channel} template` });
+      }
+    }
+    if (t.channel === 'email' && t.email && variant.email) {
+      // A translation's blocks replace the code (and the other way round).
+      const merged = { ...t.email, ...variant.email };
+      if (variant.email.blocks) delete merged.code;
+      if (variant.email.code) delete merged.blocks;
+      for (const p of emailProblems(merged)) ctx.addIssue({ code: 'custom', ...p, path: ['translations', locale, 'email', ...p.path] });
+    }
   }
 });
 
@@ -114,6 +154,8 @@ export type LayoutBody = z.infer<typeof layoutBody>;
 export type ComponentBody = z.infer<typeof componentBody>;
 export type SnippetBody = z.infer<typeof snippetBody>;
 export type TemplateBody = z.infer<typeof templateBody>;
+export type EmailBody = z.infer<typeof emailBody>;
+export type Translation = z.infer<typeof translation>;
 export interface BodyOf {
   layout: LayoutBody;
   component: ComponentBody;
