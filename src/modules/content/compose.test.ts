@@ -159,17 +159,34 @@ describe('props validation', () => {
   });
 });
 
-describe('props are data, never code', () => {
-  it('prints Liquid in a prop as text, in the HTML and the text part', async () => {
-    const out = await renderBlocks([
-      { component: 'heading', props: { text: 'Hi {{ customer.email }} {% include "x" %}', colour: '#000000' } },
-      { component: 'paragraph', props: { body: '<p>{{ customer.email }}{% endraw %}{{ customer.email }}</p>' } },
-    ]);
-    expect(out.html).not.toContain('ann@example.com');
-    expect(out.text).not.toContain('ann@example.com');
-    expect(out.html).toContain('Hi {{ customer.email }} {% include &quot;x&quot; %}');
-    expect(out.text).toContain('Hi {{ customer.email }} {% include "x" %}');
-    expect(out.text).toContain('{{ customer.email }}{% endraw %}{{ customer.email }}');
+describe('props: copy may hold per-person Liquid, and never becomes markup', () => {
+  it('renders Liquid in text, rich text and links for the person, escaping the person\'s data', async () => {
+    const evil = buildRenderData({ person: { id: 'p-2', externalId: 'u-2', email: 'eve@example.com', attributes: { first_name: '<i>Eve</i>', vip: true } } });
+    const mjml = composeEmail({
+      layout: brandLayout, components,
+      blocks: [
+        { component: 'heading', props: { text: 'Hi {{ customer.first_name | default: "there" }} <3', colour: '#000000' } },
+        { component: 'paragraph', props: { body: '<p>{% if customer.vip %}<b>VIP</b>{% endif %} {{ customer.email }}</p>' } },
+        { component: 'button', props: { link: { url: 'https://shop.example/?u={{ customer.id }}', label: 'Shop, {{ customer.first_name }}' } } },
+      ],
+    });
+    const out = await renderer.render({ key: `compose-test:${keys++}`, mjml, subject: 'Hi', data: evil });
+    expect(out.html).toContain('Hi &lt;i&gt;Eve&lt;/i&gt; &lt;3');
+    expect(out.html).toContain('<b>VIP</b> eve@example.com');
+    expect(out.html).toContain('href="https://shop.example/?u=u-2"');
+    expect(out.html).toContain('Shop, &lt;i&gt;Eve&lt;/i&gt;');
+    expect(out.html).not.toContain('<i>Eve</i>');
+    expect(out.text).toContain('Hi <i>Eve</i> <3');
+  });
+
+  it('keeps an unclosed {{ as text and refuses Liquid that mixes quote kinds', async () => {
+    const out = await renderBlocks([{ component: 'heading', props: { text: 'Braces {{ here', colour: '#000000' } }]);
+    expect(out.html).toContain('Braces {{ here');
+    const err = appError(() => composeEmail({
+      layout: brandLayout, components,
+      blocks: [{ component: 'heading', props: { text: `{{ x | default: "it's" }}`, colour: '#000000' } }],
+    }));
+    expect(err.field).toBe('blocks[0].props.text');
   });
 
   it('escapes markup in text props and strips unsafe markup from rich text', async () => {

@@ -54,18 +54,42 @@ export function neutraliseLiquid(value: string): string {
   return value.replace(/\{(?=[{%])/g, "{{ '{' }}");
 }
 
+const LIQUID = /\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g;
+
+/**
+ * Copy a marketer wrote (text, rich-text text, link labels and URLs): HTML-escaped, with its Liquid
+ * (`{{ customer.first_name | default: 'there' }}`, `{% if customer.vip %}`) kept for the per-person
+ * render, whose outputs are HTML-escaped there. Double quotes inside Liquid become single quotes (the
+ * same to Liquid) so the copy also works inside an attribute; Liquid holding both kinds is refused.
+ * An unclosed `{{` stays text.
+ */
+export function escapeCopy(value: string, field: string): string {
+  let out = '';
+  let last = 0;
+  for (const m of value.matchAll(LIQUID)) {
+    let liquid = m[0];
+    if (liquid.includes('"')) {
+      if (liquid.includes("'")) throw invalid(field, 'Liquid here may use single or double quotes, not both');
+      liquid = liquid.replace(/"/g, "'");
+    }
+    out += escapeText(value.slice(last, m.index)) + liquid;
+    last = m.index + m[0].length;
+  }
+  return out + escapeText(value.slice(last));
+}
+
 const RICH_TAGS = new Set(['b', 'strong', 'i', 'em', 'u', 'br', 'p', 'ul', 'ol', 'li']);
 
 /**
  * Rich text: keeps `b strong i em u br p ul ol li` (their attributes dropped) and `<a href>` with an
  * http(s)/mailto/tel URL (other attributes dropped); any other tag is escaped and shows as text.
  */
-export function sanitiseRichText(value: string): string {
+export function sanitiseRichText(value: string, field = 'text'): string {
   let out = '';
   let last = 0;
   const tag = /<(\/?)([a-z]+)((?:\s+[^<>]*)?)\/?>/gi;
   for (let m = tag.exec(value); m; m = tag.exec(value)) {
-    out += escapeText(value.slice(last, m.index));
+    out += escapeCopy(value.slice(last, m.index), field);
     last = m.index + m[0].length;
     const closing = m[1] === '/';
     const name = (m[2] ?? '').toLowerCase();
@@ -83,7 +107,7 @@ export function sanitiseRichText(value: string): string {
       out += escapeText(m[0]);
     }
   }
-  return out + escapeText(value.slice(last));
+  return out + escapeCopy(value.slice(last), field);
 }
 
 function safeUrl(raw: string, schemes: ReadonlySet<string> = LINK_SCHEMES): string | undefined {
@@ -105,9 +129,9 @@ function checkString(value: unknown, field: string, max: number): string {
 function prepareField(def: PropField, value: unknown, field: string): PropValue {
   switch (def.type) {
     case 'text':
-      return escapeText(checkString(value, field, def.maxLength ?? DEFAULT_MAX_TEXT));
+      return escapeCopy(checkString(value, field, def.maxLength ?? DEFAULT_MAX_TEXT), field);
     case 'richText':
-      return sanitiseRichText(checkString(value, field, def.maxLength ?? DEFAULT_MAX_RICH));
+      return sanitiseRichText(checkString(value, field, def.maxLength ?? DEFAULT_MAX_RICH), field);
     case 'colour': {
       const s = checkString(value, field, 7);
       if (!HEX.test(s)) throw invalid(field, 'must be a hex colour like #1a2b3c');
@@ -126,9 +150,10 @@ function prepareField(def: PropField, value: unknown, field: string): PropValue 
     case 'link': {
       if (!isObject(value)) throw invalid(field, 'must be an object with url and label');
       const url = checkString(value['url'], `${field}.url`, 2000);
-      if (!safeUrl(url)) throw invalid(`${field}.url`, 'must be an http(s), mailto or tel URL');
-      const label = escapeText(checkString(value['label'], `${field}.label`, 200));
-      return { url: escapeText(url), label };
+      // Liquid may personalise a link (`https://shop.example/?u={{ customer.id }}`); the scheme is checked without it.
+      if (!safeUrl(url.replace(LIQUID, 'x'))) throw invalid(`${field}.url`, 'must be an http(s), mailto or tel URL');
+      const label = escapeCopy(checkString(value['label'], `${field}.label`, 200), `${field}.label`);
+      return { url: escapeCopy(url, `${field}.url`), label };
     }
     case 'image': {
       if (!isObject(value)) throw invalid(field, 'must be an object with url, alt and width');
