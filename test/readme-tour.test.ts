@@ -45,6 +45,28 @@ const CURL_ANSWERS: Array<{ call: string; status: number; body?: (b: unknown) =>
     },
   },
   { call: 'GET /api/events/stream', status: 200 }, // read below: it stays open for the SDK's events
+  {
+    call: 'POST /api/content/templates/welcome/preview?by=name', status: 200,
+    body: (b) => {
+      const r = b as { email: { subject: string; html: string; text: string }; person: { id: string } | null };
+      expect(r.email.subject).toBe('Welcome, friend!');
+      expect(r.email.html).toContain('Welcome aboard');
+      expect(r.email.text).toContain('Get started [https://example.com/start]');
+      expect(r.person).not.toBeNull();
+    },
+  },
+  {
+    call: 'GET /api/content/templates/welcome/lint?by=name', status: 200,
+    body: (b) => expect(b).toMatchObject({ errors: 0 }),
+  },
+  {
+    call: 'POST /api/content/templates/welcome/test-send?by=name', status: 202,
+    body: (b) => expect(b).toMatchObject({ deliveredTo: 'dev-inbox', rendered: { email: { subject: 'Welcome, friend!' } } }),
+  },
+  {
+    call: 'GET /api/dev-inbox', status: 200,
+    body: (b) => expect(b).toMatchObject({ messages: [{ to: 'ann@example.com', subject: '[Test] Welcome, friend!', source: 'test' }] }),
+  },
 ];
 
 // --- Reading the README -----------------------------------------------------------------------

@@ -95,6 +95,10 @@ export function createPreviewService(deps: {
   return {
     contextFor,
 
+    templateByName(workspaceId: string, name: string) {
+      return createContentRepo(deps.db).findByName(workspaceId, 'template', name);
+    },
+
     async preview(workspaceId: string, templateId: string, input: PreviewInput): Promise<PreviewContext & { rendered: RenderedMessage }> {
       const ctx = await contextFor(workspaceId, input);
       const rendered = await templates.render(workspaceId, templateId, {

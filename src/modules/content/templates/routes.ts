@@ -1,5 +1,6 @@
 // Preview, test send, usage and component-change preview under /api/content.
 import { z } from 'zod';
+import { AppError } from '../../../errors.ts';
 import type { TandemApp } from '../../../http/types.ts';
 import { lintView, localeTag, type ContentResource } from '../resources/index.ts';
 import type { TemplateLinter } from './lint.ts';
@@ -54,21 +55,30 @@ function refOut(r: ContentResource): z.infer<typeof templateRef> {
 }
 
 const idParams = z.object({ id: z.string().max(200) });
+const byQuery = z.object({ by: z.enum(['id', 'name']).default('id').describe('Whether :id is the template\'s id or its name') });
 
 export function registerTemplateRoutes(app: TandemApp, deps: { templates: TemplateRenderService; previews: PreviewService; linter: TemplateLinter }): void {
   const { templates, previews, linter } = deps;
   const tags = ['content'];
   const preHandler = app.auth.appKey;
   const config = { dialect: 'tandem' as const };
+  // `?by=name` lets scripts and the README address a template by its name.
+  const templateId = async (ws: string, id: string, by: 'id' | 'name') => {
+    if (by === 'id') return id;
+    const found = await previews.templateByName(ws, id);
+    if (!found) throw new AppError('content.not_found', undefined, { field: 'id' });
+    return found.id;
+  };
 
   app.post('/api/content/templates/:id/preview', {
     preHandler, config,
     schema: {
       tags, summary: 'Render a template version for a real person or sample JSON: subject, HTML, text (or the channel\'s parts) and warnings',
-      params: idParams, body: previewInput.nullish(), response: { 200: previewView },
+      params: idParams, querystring: byQuery, body: previewInput.nullish(), response: { 200: previewView },
     },
   }, async (req) => {
-    const p = await previews.preview(req.workspaceId, req.params.id, (req.body ?? {}));
+    const id = await templateId(req.workspaceId, req.params.id, req.query.by);
+    const p = await previews.preview(req.workspaceId, id, req.body ?? {});
     return { ...p.rendered, person: p.person, event: p.event };
   });
 
@@ -77,26 +87,27 @@ export function registerTemplateRoutes(app: TandemApp, deps: { templates: Templa
     schema: {
       tags, summary: 'Lint a template version and each of its translations (errors block publishing, warnings do not)',
       params: idParams,
-      querystring: z.object({
+      querystring: byQuery.extend({
         version: z.union([z.enum(['draft', 'published']), z.coerce.number().int().min(1)]).default('draft')
           .describe('A version number, "draft" or "published"'),
       }),
       response: { 200: lintView },
     },
-  }, async (req) => linter.lint(req.workspaceId, req.params.id, req.query.version));
+  }, async (req) => linter.lint(req.workspaceId, await templateId(req.workspaceId, req.params.id, req.query.by), req.query.version));
 
   app.post('/api/content/templates/:id/test-send', {
     preHandler, config,
     schema: {
       tags, summary: 'Send a rendered test to an address (today: the dev inbox, GET /api/dev-inbox)',
-      params: idParams,
+      params: idParams, querystring: byQuery,
       body: previewInput.extend({ to: z.string().min(3).max(320).describe('An email address, or a phone number for SMS') }),
       response: { 202: z.object({ devInboxId: z.string(), deliveredTo: z.literal('dev-inbox'), rendered: renderedView }) },
     },
   }, async (req, reply) => {
     const { to, ...input } = req.body;
     const ctx = await previews.contextFor(req.workspaceId, input);
-    const { message, rendered } = await templates.testSend(req.workspaceId, req.params.id, to, {
+    const id = await templateId(req.workspaceId, req.params.id, req.query.by);
+    const { message, rendered } = await templates.testSend(req.workspaceId, id, to, {
       version: input.version, locale: input.locale, context: ctx.context,
     });
     return reply.status(202).send({ devInboxId: message.id, deliveredTo: 'dev-inbox' as const, rendered });

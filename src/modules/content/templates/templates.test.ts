@@ -65,6 +65,10 @@ describe('stored templates', () => {
     expect(r.email?.text).not.toContain('<');
     expect(r.email).toMatchObject({ fromName: 'Render Co', fromAddress: 'hello@render.example' });
     expect(r).toMatchObject({ version: 1, channel: 'email', locale: null, person: null, event: null, warnings: [] });
+    // The same by name.
+    const byName = (await call('POST', '/api/content/templates/welcome/preview?by=name', { data: { customer: { first_name: 'Ada' } } })).json<Rendered>();
+    expect(byName.email?.subject).toBe('Welcome, Ada!');
+    expect((await call('POST', '/api/content/templates/nope/preview?by=name', {})).json()).toMatchObject({ error: { code: 'content.not_found', field: 'id' } });
   });
 
   it('previews as a real person: their attributes, their latest event or a chosen one; data is escaped in HTML', async () => {
