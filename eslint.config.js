@@ -66,7 +66,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**/*.ts', 'bench/**/*.ts', 'src/**/*.test.ts', 'src/cli/**/*.ts'],
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'src/**/*.test.ts', 'src/cli/**/*.ts'],
     rules: { 'no-console': 'off', 'no-restricted-imports': 'off' },
   },
   {

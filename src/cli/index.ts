@@ -4,6 +4,7 @@ import { loadConfig, type Config } from '../config.ts';
 import { isAppError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { openTandem, runTandem, type Role } from '../main.ts';
+import { registerAsCodeCommands } from './ascode.ts';
 import { registerWorkspaceCommands } from './workspace.ts';
 
 const program = new Command()
@@ -51,6 +52,7 @@ program.command('migrate').description('Apply database migrations and exit')
   });
 
 registerWorkspaceCommands(program, config);
+registerAsCodeCommands(program);
 
 // One line, no stack trace: the message, and for catalogued errors the stable code (docs/errors.md).
 program.parseAsync(process.argv).catch((err: unknown) => {

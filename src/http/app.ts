@@ -89,5 +89,26 @@ export async function buildApp({ log, services }: BuildAppOptions): Promise<Tand
 
   registerWorkspaceRoutes(app, services.workspaces);
   registerRoutes(app, services);
+  drainOnClose(app);
   return app;
+}
+
+/**
+ * On close, Node closes the keep-alive connections that are idle at that moment; one busy with a
+ * request then stays open until its keep-alive timeout (70 s). Close each as soon as it goes idle, and
+ * every connection after a deadline, so a shutdown takes as long as the slowest request.
+ */
+function drainOnClose(app: TandemApp, deadlineMs = 10_000): void {
+  app.addHook('preClose', (done) => {
+    const server = app.server;
+    const tick = setInterval(() => server.closeIdleConnections(), 50);
+    const deadline = setTimeout(() => server.closeAllConnections(), deadlineMs);
+    tick.unref();
+    deadline.unref();
+    server.once('close', () => {
+      clearInterval(tick);
+      clearTimeout(deadline);
+    });
+    done();
+  });
 }

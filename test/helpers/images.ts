@@ -23,7 +23,7 @@ export function form(file: { data: Buffer | string; filename?: string; contentTy
   for (const [k, v] of Object.entries(fields)) for (const one of Array.isArray(v) ? v : [v]) fd.append(k, one);
   if (file) {
     const bytes = typeof file.data === 'string' ? Buffer.from(file.data) : file.data;
-    fd.append('file', new Blob([bytes], { type: file.contentType ?? 'application/octet-stream' }), file.filename ?? 'upload.bin');
+    fd.append('file', new Blob([new Uint8Array(bytes)], { type: file.contentType ?? 'application/octet-stream' }), file.filename ?? 'upload.bin');
   }
   return fd;
 }

@@ -16,7 +16,7 @@ export const brandLayout: LayoutDef = {
     </mj-attributes>
     <mj-style inline="inline">
       a { color: #2454d6; }
-      h1, h2, h3 { margin: 0; font-weight: bold; }
+      h1, h2, h3 { margin: 0; font-weight: bold; font-size: inherit; line-height: inherit; }
       p { margin: 0 0 12px 0; }
       .tandem-muted { color: #6b7280; }
     </mj-style>

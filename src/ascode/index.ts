@@ -1,0 +1,7 @@
+// Resources as code: content resources <-> YAML files, for `tandem pull` and `tandem apply`.
+export { apply, type ApplyOptions, type ApplyResult } from './apply.ts';
+export { createContentClient, httpTransport, type ContentClient, type Transport, type TransportRequest, type TransportResponse } from './client.ts';
+export { readResourceDir, type LocalResource } from './files.ts';
+export { APPLY_ORDER, problemLine, resourceFile, toYaml, type Problem, type ResourceDoc, type Status } from './format.ts';
+export { countActions, isNoop, makePlan, type Action, type PlanEntry } from './plan.ts';
+export { pull, type PullAction, type PullEntry, type PullOptions } from './pull.ts';

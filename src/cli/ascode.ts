@@ -1,0 +1,92 @@
+// `tandem pull DIR` and `tandem apply DIR`: content resources as YAML files, over the REST API of a
+// running Tandem (docs/as-code.md). These never open the database.
+import type { Command } from 'commander';
+import { loadClientConfig } from '../config.ts';
+import {
+  apply, countActions, createContentClient, httpTransport, isNoop, pull,
+  type ContentClient, type PlanEntry, type PullEntry,
+} from '../ascode/index.ts';
+
+interface RemoteOpts {
+  url?: string;
+  key?: string;
+  json?: boolean;
+}
+
+function client(opts: RemoteOpts): ContentClient {
+  const cfg = loadClientConfig();
+  const url = opts.url ?? cfg.url;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+    throw new Error(`--url must be an http or https URL (got "${url}")`);
+  }
+  const key = opts.key ?? cfg.appKey;
+  if (!key) throw new Error('no App API key: pass --key or set TANDEM_APP_KEY');
+  return createContentClient(httpTransport(url, key));
+}
+
+function out(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
+function planLine(e: PlanEntry): string {
+  const what = `${e.action.padEnd(9)}  ${e.kind.padEnd(9)}  ${e.name}`;
+  if (e.action === 'untracked') return `${what}  (on the server, no file; --prune deletes it)`;
+  if (e.action === 'delete') return what;
+  const versions = e.draftVersion === undefined ? '' : `, server draft v${e.draftVersion}, published ${e.publishedVersion === null || e.publishedVersion === undefined ? 'none' : `v${e.publishedVersion}`}`;
+  return `${what}  (${e.status ?? ''}${versions})`;
+}
+
+function planSummary(plan: PlanEntry[]): string {
+  const c = countActions(plan);
+  return `${c.create} to create, ${c.update} to update, ${c.publish} to publish, ${c.delete} to delete, ${c.unchanged} unchanged, ${c.untracked} untracked`;
+}
+
+function pullLine(e: PullEntry): string {
+  const note = e.action === 'local_only' ? '  (not on the server; --prune deletes the file)' : '';
+  return `${e.action.padEnd(10)}  ${e.file}${note}`;
+}
+
+export function registerAsCodeCommands(program: Command): void {
+  const urlHelp = 'Tandem base URL (default: TANDEM_URL, else http://127.0.0.1:3000)';
+  const keyHelp = 'the workspace\'s App API key (default: TANDEM_APP_KEY)';
+
+  program.command('pull <dir>')
+    .description('Write the workspace\'s layouts, components, snippets and templates as YAML files into DIR')
+    .option('--url <url>', urlHelp).option('--key <key>', keyHelp)
+    .option('--prune', 'delete .yaml files of resources the server does not have')
+    .option('--json', 'print one JSON object')
+    .action(async (dir: string, opts: RemoteOpts & { prune?: boolean }) => {
+      const files = await pull({ dir, client: client(opts), prune: !!opts.prune });
+      if (opts.json) return out(JSON.stringify({ files }));
+      const written = files.filter((f) => f.action === 'written').length;
+      const lines = files.filter((f) => f.action !== 'unchanged').map(pullLine);
+      out([...lines, `${files.length - files.filter((f) => f.action === 'local_only' || f.action === 'deleted').length} resources pulled into ${dir}, ${written} files written`].join('\n'));
+    });
+
+  program.command('apply <dir>')
+    .description('Make the workspace\'s resources match the YAML files in DIR (prints the plan, then applies it)')
+    .option('--url <url>', urlHelp).option('--key <key>', keyHelp)
+    .option('--dry-run', 'print the plan only')
+    .option('--prune', 'delete resources that have no file (listed in the plan first)')
+    .option('--json', 'print the plan as one JSON object')
+    .action(async (dir: string, opts: RemoteOpts & { dryRun?: boolean; prune?: boolean }) => {
+      const dryRun = !!opts.dryRun;
+      await apply({
+        dir, client: client(opts), dryRun, prune: !!opts.prune,
+        onPlan: (plan) => {
+          if (opts.json) return out(JSON.stringify({ dryRun, plan }));
+          out([...plan.map(planLine), `Plan: ${planSummary(plan)}.`].join('\n'));
+        },
+      }).then((result) => {
+        if (opts.json) return;
+        if (dryRun) out('Dry run: nothing was changed.');
+        else out(isNoop(result.plan) ? 'Nothing to change.' : 'Applied.');
+      });
+    });
+}
