@@ -10,6 +10,8 @@ export interface ApplyOptions {
   dryRun?: boolean;
   /** Delete server resources that have no file (after listing them in the plan). */
   prune?: boolean;
+  /** Publish templates even when their lint has errors (the server refuses them otherwise). */
+  force?: boolean;
   /** Called with the plan before anything changes (the CLI prints it). */
   onPlan?: (plan: PlanEntry[]) => void;
 }
@@ -30,25 +32,25 @@ export async function remoteState(client: ContentClient, wanted: (kind: RemoteSu
   });
 }
 
-async function carryOut(client: ContentClient, e: PlanEntry, body: Record<string, unknown> | undefined): Promise<void> {
+async function carryOut(client: ContentClient, e: PlanEntry, body: Record<string, unknown> | undefined, force: boolean): Promise<void> {
   const publish = e.status === 'published';
   switch (e.action) {
     case 'create': {
       if (!body) throw new Error(`apply: no body for ${e.kind} ${e.name}`);
       const created = await client.create(e.kind, e.name, body);
-      if (publish) await client.publish(e.kind, created.id, created.draftVersion);
+      if (publish) await client.publish(e.kind, created.id, created.draftVersion, force);
       return;
     }
     case 'update': {
       if (!body || !e.id) throw new Error(`apply: no body or id for ${e.kind} ${e.name}`);
       const updated = await client.update(e.kind, e.id, body);
-      if (publish) await client.publish(e.kind, e.id, updated.draftVersion);
+      if (publish) await client.publish(e.kind, e.id, updated.draftVersion, force);
       return;
     }
     case 'publish':
       // The version the plan compared, not whatever is latest by now.
       if (!e.id || e.draftVersion === undefined) throw new Error(`apply: no id for ${e.kind} ${e.name}`);
-      await client.publish(e.kind, e.id, e.draftVersion);
+      await client.publish(e.kind, e.id, e.draftVersion, force);
       return;
     case 'delete':
       if (!e.id) throw new Error(`apply: no id for ${e.kind} ${e.name}`);
@@ -73,6 +75,6 @@ export async function apply(opts: ApplyOptions): Promise<ApplyResult> {
   opts.onPlan?.(plan);
   if (opts.dryRun) return { plan, applied: false };
   const bodies = new Map(local.map((l) => [`${l.kind}/${l.name}`, l.body]));
-  for (const e of plan) await carryOut(opts.client, e, bodies.get(`${e.kind}/${e.name}`));
+  for (const e of plan) await carryOut(opts.client, e, bodies.get(`${e.kind}/${e.name}`), opts.force ?? false);
   return { plan, applied: true };
 }

@@ -162,6 +162,23 @@ describe('tandem apply', () => {
     expect(await step('published', 'c', 'update')).toMatchObject({ draftVersion: 3, publishedVersion: 3 });
   });
 
+  it('publishes a template with lint errors only with force', async () => {
+    const ws = await t.workspace('Lint');
+    const dir = path.join(tmp.dir, 'lint');
+    await mkdir(path.join(dir, 'templates'), { recursive: true });
+    // A marketing email without an unsubscribe link: the server's lint refuses to publish it.
+    await writeFile(path.join(dir, 'templates', 'sale.yaml'), [
+      'name: sale', 'status: published', 'channel: email', 'marketing: true',
+      'email:', '  subject: Sale', '  code:', '    html: <p>Sale!</p>', '',
+    ].join('\n'));
+    expect(await applyError(dir, local(ws))).toMatchObject({ code: 'content.lint_failed' });
+    const state = async () => (await snapshot(t.services.content, ws.workspaceId)).find((x) => x.name === 'sale');
+    expect(await state()).toMatchObject({ publishedVersion: null });
+    const forced = await apply({ dir, client: local(ws), force: true });
+    expect(actions(forced.plan)['template/sale']).toBe('publish');
+    expect(await state()).toMatchObject({ draftVersion: 1, publishedVersion: 1 });
+  });
+
   it('reads !file bodies relative to the file, and never from outside the directory', async () => {
     const ws = await t.workspace('Files');
     const dir = path.join(tmp.dir, 'files');

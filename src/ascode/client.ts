@@ -118,8 +118,9 @@ export function createContentClient(transport: Transport) {
       call({ method: 'POST', path: base(kind), body: { name, body } }, 201, detail),
     update: (kind: ResourceKind, id: string, body: Record<string, unknown>) =>
       call({ method: 'PUT', path: one(kind, id), body: { body } }, 200, detail),
-    publish: (kind: ResourceKind, id: string, v: number) =>
-      call({ method: 'POST', path: `${one(kind, id)}/publish`, body: { version: v } }, 200, detail),
+    /** `force` publishes a template despite lint errors (the server refuses them otherwise). */
+    publish: (kind: ResourceKind, id: string, v: number, force = false) =>
+      call({ method: 'POST', path: `${one(kind, id)}/publish`, body: { version: v, ...(force && kind === 'template' ? { force: true } : {}) } }, 200, detail),
     async remove(kind: ResourceKind, id: string): Promise<void> {
       const req: TransportRequest = { method: 'DELETE', path: one(kind, id) };
       const res = await transport(req);

@@ -75,10 +75,11 @@ export function registerAsCodeCommands(program: Command): void {
     .option('--dry-run', 'print the plan only')
     .option('--prune', 'delete resources that have no file (listed in the plan first)')
     .option('--json', 'print the plan as one JSON object')
-    .action(async (dir: string, opts: RemoteOpts & { dryRun?: boolean; prune?: boolean }) => {
+    .option('--force', 'publish templates even when their lint has errors')
+    .action(async (dir: string, opts: RemoteOpts & { dryRun?: boolean; prune?: boolean; force?: boolean }) => {
       const dryRun = !!opts.dryRun;
       await apply({
-        dir, client: client(opts), dryRun, prune: !!opts.prune,
+        dir, client: client(opts), dryRun, prune: !!opts.prune, force: !!opts.force,
         onPlan: (plan) => {
           if (opts.json) return out(JSON.stringify({ dryRun, plan }));
           out([...plan.map(planLine), `Plan: ${planSummary(plan)}.`].join('\n'));
