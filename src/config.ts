@@ -22,6 +22,8 @@ const schema = z.object({
   TANDEM_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
   TANDEM_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   TANDEM_OUTBOUND_ALLOW_PRIVATE: z.string().optional(),
+  TANDEM_SIGNING_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  TANDEM_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'smtp://user:pass@host:port or smtps://…').optional(),
 });
 
 /** Where asset files are kept (TANDEM_ASSET_STORE). */
@@ -50,6 +52,10 @@ export interface Config {
   readonly assetStore: AssetStoreConfig;
   /** Private addresses outbound requests to user URLs may reach: false (none), true (all), or CIDRs. */
   readonly outboundAllowPrivate: boolean | readonly string[];
+  /** Key of signed links (unsubscribe, preferences, tracking); unset: one is made and kept in the database. */
+  readonly signingSecret: string | undefined;
+  /** An SMTP server every workspace sends email through unless it configures its own sender. */
+  readonly smtpUrl: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -88,6 +94,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     assetMaxBytes: e.TANDEM_ASSET_MAX_BYTES,
     assetStore: assetStore(e),
     outboundAllowPrivate: allowPrivate(e.TANDEM_OUTBOUND_ALLOW_PRIVATE),
+    signingSecret: e.TANDEM_SIGNING_SECRET,
+    smtpUrl: e.TANDEM_SMTP_URL,
     ...overrides,
   });
 }

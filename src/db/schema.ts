@@ -13,6 +13,12 @@ export interface WorkspacesTable {
   settings: ColumnType<Record<string, unknown>, string | undefined, string>;
 }
 
+export interface InstanceSecretsTable {
+  name: string;
+  value: string;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
 export interface DevInboxTable {
   workspace_id: string;
   id: string;
@@ -222,6 +228,7 @@ export interface LinkCheckResultsTable {
 export interface Database {
   workspaces: WorkspacesTable;
   dev_inbox: DevInboxTable;
+  instance_secrets: InstanceSecretsTable;
   api_keys: ApiKeysTable;
   people: PeopleTable;
   person_identifiers: PersonIdentifiersTable;

@@ -19,6 +19,7 @@ import { createTemplateRenderService, createPreviewService, registerTemplateRout
 import { buildKnownNames, createTemplateLinter, type TemplateLinter } from './content/index.ts';
 import { createDevInboxService, registerDevInboxRoutes, type DevInboxService } from './devinbox/index.ts';
 import type { WorkspaceService } from './workspaces/index.ts';
+import { createSigningService, type SigningService } from './signing/index.ts';
 
 export interface ModuleServices {
   people: PeopleService;
@@ -35,6 +36,7 @@ export interface ModuleServices {
   previews: PreviewService;
   devInbox: DevInboxService;
   linter: TemplateLinter;
+  signing: SigningService;
 }
 
 export function createModuleServices(deps: Deps, base: { workspaces: WorkspaceService }): ModuleServices {
@@ -46,6 +48,7 @@ export function createModuleServices(deps: Deps, base: { workspaces: WorkspaceSe
   ingest.observe(catalog);
   const eventStream = createEventStream({ db: deps.db, pool: deps.pool, log: deps.log });
   const content = createContentService({ db: deps.db, clock: deps.clock });
+  const signing = createSigningService({ db: deps.db, config: deps.config });
   base.workspaces.onCreated((tx, workspaceId) => content.installStarterKit(tx, workspaceId));
   const renderer = new Renderer();
   const devInbox = createDevInboxService({ db: deps.db, clock: deps.clock });
@@ -54,7 +57,7 @@ export function createModuleServices(deps: Deps, base: { workspaces: WorkspaceSe
   const linter = createTemplateLinter({ loader: templates.loader, renderer, config: deps.config, knownNames: async (ws) => buildKnownNames(await catalog.list(ws)) });
   const linkChecks = createLinkCheckService({ db: deps.db, clock: deps.clock, log: deps.log, outbound: createOutboundClient(), htmlOf: (ws, id) => templates.compiledHtml(ws, id), hostedAssetPrefixes: [`${deps.config.publicUrl}/assets/`] });
   const assets = createAssetService({ db: deps.db, clock: deps.clock, log: deps.log, config: deps.config, usage: (ws, needle) => content.findReferences(ws, needle) });
-  return { people, events, ingest, peopleQuery, catalog, eventStream, content, linkChecks, assets, renderer, templates, previews, devInbox, linter };
+  return { people, events, ingest, peopleQuery, catalog, eventStream, content, linkChecks, assets, renderer, templates, previews, devInbox, linter, signing };
 }
 
 export function registerModuleRoutes(app: TandemApp, services: Services): void {
