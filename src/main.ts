@@ -112,6 +112,7 @@ export async function runTandem(config: Config, log: Logger, roles: Role[], opts
     closing ??= (async () => {
       await t.app?.close();
       await t.worker?.stop();
+      await base.services.delivery.close();
       await base.close();
     })();
     return closing;

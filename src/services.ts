@@ -7,6 +7,7 @@ import type { Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createWorkspaceService, type WorkspaceService } from './modules/workspaces/index.ts';
 import { createModuleServices, type ModuleServices } from './modules/registry.ts';
+import { connectModules } from './modules/wiring.ts';
 
 export interface Deps {
   config: Config;
@@ -30,5 +31,7 @@ export interface Services extends ModuleServices {
 export function createServices(base: Omit<Deps, 'metrics'> & { metrics?: Metrics }): Services {
   const deps: Deps = { ...base, metrics: base.metrics ?? createMetrics() };
   const workspaces = createWorkspaceService({ db: deps.db, clock: deps.clock });
-  return { ...deps, workspaces, ...createModuleServices(deps, { workspaces }) };
+  const modules = createModuleServices(deps, { workspaces });
+  connectModules(modules);
+  return { ...deps, workspaces, ...modules };
 }

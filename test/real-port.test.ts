@@ -27,6 +27,13 @@ interface Seed {
   assetId: string; assetDeleteId: string; assetHash: string; assetFile: string; assetFileUrl: string;
   /** A message in the dev inbox. */
   devInboxId: string;
+  /** A queued message (delivery) and a sending domain to delete. */
+  messageId: string;
+  /** Webhook endpoints: one to read, change and test, one to delete. */
+  webhookEndpointId: string; webhookDeleteId: string;
+  /** Consent: topics to read/change and to delete, a suppressed address, signed links of the person 'u-consent'. */
+  topicId: string; topicDeleteId: string; suppressedAddress: string;
+  unsubscribeToken: string; preferencesToken: string; confirmToken: string;
 }
 
 interface Bad {
@@ -36,6 +43,8 @@ interface Bad {
   status: number;
   code: string;
   field?: string;
+  /** The answer is an HTML page that names the code (public consent pages). */
+  html?: boolean;
 }
 
 interface Case {
@@ -72,6 +81,10 @@ const ARRAY: unknown = expect.any(Array);
 const person = (s: Seed, extra: Record<string, unknown> = {}) => ({
   id: s.personId, userId: 'u-1', email: 'ann@example.com', phone: null, identified: true,
   attributes: like({ plan: 'pro' }), timezone: null, locale: null, createdAt: ISO, updatedAt: ISO, ...extra,
+});
+const webhookView = (extra: Record<string, unknown> = {}) => ({
+  id: matching(/^wep_[0-9a-f]{20}$/), url: STR, description: STR, eventTypes: ARRAY, status: 'active',
+  disabledReason: null, disabledAt: null, createdAt: ISO, updatedAt: ISO, ...extra,
 });
 const storedEvent = {
   id: matching(/^\d+$/), type: STR, name: nullOr(STR), properties: OBJ, context: OBJ, userId: nullOr(STR),
@@ -129,6 +142,46 @@ const contentSummary = (kind: string, name: unknown) => ({
 const contentDetail = (kind: string, name: unknown, body: unknown, published: unknown) => ({
   ...contentSummary(kind, name), draft: contentVersion(body), published,
 });
+
+/** The transactional API, messages and sending domains. */
+function deliveryCases(): Case[] {
+  const message = like({ id: STR, channel: 'email', status: STR, to: STR, createdAt: ISO });
+  const records = { domain: STR, dkim: like({ name: STR, value: STR }), spf: OBJ, dmarc: OBJ };
+  return [
+    {
+      route: 'POST /v1/send/email', auth: 'app', status: 200,
+      body: { to: 'ann@example.com', subject: 'Hi {{ trigger.name }}', body: '<p>Hi</p>', message_data: { name: 'Ann' } },
+      expect: { delivery_id: STR, queued_at: NUM },
+      bad: { body: { to: 'ann@example.com', subject: 'Hi', body: 'x', bcc: 'b@example.com' }, status: 400, code: 'request.invalid', field: 'bcc' },
+    },
+    {
+      route: 'POST /v1/send/sms', auth: 'app', status: 200,
+      body: { to: '+15550001111', body: 'Hi {{ trigger.name }}', message_data: { name: 'Ann' } },
+      expect: { delivery_id: STR, queued_at: NUM },
+      bad: { body: { body: 'Hi' }, status: 400, code: 'send.no_recipient', field: 'to' },
+    },
+    {
+      route: 'GET /api/messages', auth: 'app', status: 200, expect: { messages: some([message]) },
+      bad: { path: '/api/messages?personId=nope', status: 400, code: 'request.invalid', field: 'querystring.personId' },
+    },
+    {
+      route: 'GET /api/messages/:id', path: '/api/messages/{messageId}', auth: 'app', status: 200,
+      expect: like({ id: STR, events: some([like({ type: 'queued' })]) }),
+      bad: { path: '/api/messages/dlv_000000000000000000000000', status: 404, code: 'message.not_found', field: 'id' },
+    },
+    {
+      route: 'POST /api/domains', auth: 'app', body: { domain: 'mail.real-port.example' }, status: 201, expect: records,
+      bad: { body: { domain: 'not a domain' }, status: 400, code: 'request.invalid', field: 'domain' },
+    },
+    {
+      route: 'GET /api/domains', auth: 'app', status: 200, expect: { domains: some([like({ domain: 'delete.example' })]) },
+    },
+    {
+      route: 'DELETE /api/domains/:domain', path: '/api/domains/delete.example', auth: 'app', status: 204, expect: '',
+      bad: { path: '/api/domains/unknown.example', status: 404, code: 'domain.not_found', field: 'domain' },
+    },
+  ];
+}
 
 /** Saving a template answers its lint; the seed's SMS template is clean. */
 const lintOf = (kind: ContentKind) => (kind === 'template' ? { lint: { templateId: STR, version: NUM, findings: [], errors: 0, warnings: 0 } } : {});
@@ -218,6 +271,103 @@ function contentCases(kind: ContentKind): Case[] {
     {
       route: `DELETE ${base}/:id`, path: `${base}/{${kind}DeleteId}`, auth: 'app', status: 204, expect: '',
       bad: notFound,
+    },
+  ];
+}
+
+/** Consent: topics, a person's consent and ledger, suppressions (app key), and the public pages (no key). */
+function consentCases(): Case[] {
+  const topic = (o: Record<string, unknown>) => ({
+    id: matching(/^top_[0-9a-f]{20}$/), key: STR, name: STR, description: STR, default: STR, channel: STR, doubleOptIn: false,
+    createdAt: ISO, updatedAt: ISO, ...o,
+  });
+  const topicBody = { key: 'created-topic', name: 'Created', default: 'opt_in', channel: 'email' };
+  const noTopic = { path: '/api/topics/top_00000000000000000000', status: 404, code: 'topic.not_found', field: 'id' };
+  const state = { personId: STR, topics: some([like({ key: 'seed-topic', state: STR, explicit: expect.any(Boolean) as unknown })]), unsubscribedAll: { email: expect.any(Boolean) as unknown, sms: false } };
+  const page = (text: string) => ({
+    status: 200, expect: contains(text),
+    check: (res: Response) => {
+      expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+      expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+      expect(res.headers.get('set-cookie')).toBeNull();
+    },
+  });
+  const fields = (entries: Array<[string, string]>) => {
+    const fd = new FormData();
+    for (const [k, v] of entries) fd.append(k, v);
+    return fd;
+  };
+  const badToken = (prefix: string) => ({ path: `${prefix}/forged.token`, status: 400, code: 'consent.bad_token', html: true });
+  return [
+    {
+      route: 'GET /api/topics', path: '/api/topics?channel=email', auth: 'app', status: 200,
+      expect: { topics: some([topic({ key: 'seed-topic', name: 'Seed topic', default: 'opt_out' })]) },
+      bad: { path: '/api/topics?channel=fax', status: 400, code: 'request.invalid', field: 'querystring.channel' },
+    },
+    {
+      route: 'POST /api/topics', auth: 'app', body: topicBody, status: 201, expect: topic(topicBody),
+      bad: { body: { ...topicBody, key: 'Not A Key' }, status: 400, code: 'request.invalid', field: 'key' },
+    },
+    {
+      route: 'GET /api/topics/:id', path: '/api/topics/{topicId}', auth: 'app', status: 200,
+      expect: (s: Seed) => topic({ id: s.topicId, key: 'seed-topic' }), bad: noTopic,
+    },
+    {
+      route: 'PUT /api/topics/:id', path: '/api/topics/{topicId}', auth: 'app', status: 200,
+      body: { key: 'seed-topic', name: 'Seed topic', description: 'Changed', default: 'opt_out', channel: 'email' },
+      expect: (s: Seed) => topic({ id: s.topicId, key: 'seed-topic', description: 'Changed' }),
+      bad: { body: { key: 'delete-topic', name: 'Clash', default: 'opt_out', channel: 'email' }, status: 409, code: 'topic.key_taken', field: 'key' },
+    },
+    {
+      route: 'DELETE /api/topics/:id', path: '/api/topics/{topicDeleteId}', auth: 'app', status: 204, expect: '', bad: noTopic,
+    },
+    {
+      route: 'GET /api/people/:id/consent', path: '/api/people/u-consent/consent?by=userId', auth: 'app', status: 200, expect: state,
+      bad: { path: '/api/people/nobody/consent?by=userId', status: 404, code: 'person.not_found', field: 'id' },
+    },
+    {
+      route: 'PUT /api/people/:id/consent', path: '/api/people/u-consent/consent?by=userId', auth: 'app', status: 200,
+      body: { source: 'api', topics: { 'seed-topic': false }, ip: '192.0.2.1' },
+      expect: { changes: ARRAY, consent: state },
+      bad: { body: { source: 'crm' }, status: 400, code: 'request.invalid', field: 'source' },
+    },
+    {
+      route: 'GET /api/people/:id/consent/ledger', path: '/api/people/u-consent/consent/ledger?by=userId', auth: 'app', status: 200,
+      expect: { entries: some([like({ topic: 'seed-doi', from: 'unsubscribed', to: 'pending', source: 'form' })]), next: null },
+      bad: { path: '/api/people/u-consent/consent/ledger?by=userId&before=x', status: 400, code: 'request.invalid', field: 'querystring.before' },
+    },
+    {
+      route: 'GET /api/suppressions', path: '/api/suppressions?channel=email', auth: 'app', status: 200,
+      expect: { suppressions: some([{ channel: 'email', address: 'seeded@example.com', reason: 'manual', source: 'admin', createdAt: ISO }]) },
+      bad: { path: '/api/suppressions?channel=fax', status: 400, code: 'request.invalid', field: 'querystring.channel' },
+    },
+    {
+      route: 'POST /api/suppressions', auth: 'app', body: { channel: 'email', address: 'New@Example.com' }, status: 201,
+      expect: { channel: 'email', address: 'new@example.com', reason: 'manual', source: 'api', createdAt: ISO },
+      bad: { body: { channel: 'sms', address: 'not a phone' }, status: 400, code: 'consent.invalid_address', field: 'address' },
+    },
+    {
+      route: 'DELETE /api/suppressions/:channel/:address', path: '/api/suppressions/email/{suppressedAddress}', auth: 'app', status: 204, expect: '',
+      bad: { path: '/api/suppressions/email/never%40example.com', status: 404, code: 'consent.suppression_not_found', field: 'address' },
+    },
+    { route: 'GET /u/:token', path: '/u/{unsubscribeToken}', auth: 'none', ...page('Unsubscribe from all email from Real port?'), bad: badToken('/u') },
+    {
+      route: 'POST /u/:token', path: '/u/{unsubscribeToken}', auth: 'none', body: fields([['List-Unsubscribe', 'One-Click']]),
+      ...page('You are unsubscribed'),
+      bad: { body: fields([['List-Unsubscribe', 'Maybe']]), status: 400, code: 'consent.bad_request', html: true },
+    },
+    { route: 'GET /preferences/:token', path: '/preferences/{preferencesToken}', auth: 'none', ...page('Seed topic'), bad: badToken('/preferences') },
+    {
+      route: 'POST /preferences/:token', path: '/preferences/{preferencesToken}', auth: 'none',
+      body: fields([['save', '1'], ['shown', 'seed-topic'], ['topic', 'seed-topic']]), ...page('Your preferences have been saved.'),
+      bad: { body: fields([['shown', 'seed-topic']]), status: 400, code: 'consent.bad_request', html: true },
+    },
+    { route: 'GET /confirm/:token', path: '/confirm/{confirmToken}', auth: 'none', ...page('Seed double opt-in'), bad: badToken('/confirm') },
+    {
+      route: 'POST /confirm/:token', path: '/confirm/{confirmToken}', auth: 'none', body: fields([['confirm', '1']]),
+      ...page('Seed double opt-in'), bad: badToken('/confirm'),
     },
   ];
 }
@@ -378,6 +528,7 @@ const CASES: Case[] = [
   // Content resources (Bearer app key).
   ...(Object.keys(CONTENT) as ContentKind[]).flatMap(contentCases),
   ...renderCases(),
+  ...deliveryCases(),
   {
     route: 'POST /api/content/templates/:id/link-check', path: '/api/content/templates/{templateId}/link-check', auth: 'app',
     status: 202, expect: { queued: true },
@@ -442,6 +593,75 @@ const CASES: Case[] = [
     bad: { path: '/assets/{assetFile}?w=123', status: 400, code: 'asset.bad_width', field: 'w' },
   },
 
+  // Outbound webhooks.
+  {
+    route: 'POST /api/webhooks/endpoints', auth: 'app', status: 201,
+    body: { url: 'https://hooks.example.com/new', eventTypes: ['message.sent', 'message.delivered'] },
+    expect: webhookView({ url: 'https://hooks.example.com/new', eventTypes: ['message.sent', 'message.delivered'], secret: matching(/^whsec_[A-Za-z0-9+/]{32}$/) }),
+    bad: { body: { url: 'https://hooks.example.com/new', eventTypes: ['message.nope'] }, status: 400, code: 'webhook.unknown_event_type', field: 'eventTypes[0]' },
+  },
+  {
+    route: 'GET /api/webhooks/endpoints', auth: 'app', status: 200,
+    expect: (s: Seed) => ({ endpoints: some([webhookView({ id: s.webhookEndpointId, url: 'https://hooks.example.com/seed' })]), next: null }),
+    bad: { path: '/api/webhooks/endpoints?limit=0', status: 400, code: 'request.invalid', field: 'querystring.limit' },
+  },
+  {
+    route: 'GET /api/webhooks/endpoints/:id', path: '/api/webhooks/endpoints/{webhookEndpointId}', auth: 'app', status: 200,
+    expect: (s: Seed) => webhookView({ id: s.webhookEndpointId, url: 'https://hooks.example.com/seed', description: 'Seed' }),
+    bad: { path: '/api/webhooks/endpoints/wep_00000000000000000000', status: 404, code: 'webhook.endpoint_not_found', field: 'id' },
+  },
+  {
+    route: 'PATCH /api/webhooks/endpoints/:id', path: '/api/webhooks/endpoints/{webhookEndpointId}', auth: 'app', status: 200,
+    body: { description: 'Changed', eventTypes: ['consent.changed'] },
+    expect: (s: Seed) => webhookView({ id: s.webhookEndpointId, description: 'Changed', eventTypes: ['consent.changed'] }),
+    bad: { body: { url: 'http://169.254.169.254/latest' }, status: 400, code: 'net.forbidden_address', field: 'url' },
+  },
+  {
+    route: 'POST /api/webhooks/endpoints/:id/rotate-secret', path: '/api/webhooks/endpoints/{webhookEndpointId}/rotate-secret', auth: 'app', status: 200,
+    expect: (s: Seed) => webhookView({ id: s.webhookEndpointId, secret: matching(/^whsec_/) }),
+    bad: { path: '/api/webhooks/endpoints/wep_00000000000000000000/rotate-secret', status: 404, code: 'webhook.endpoint_not_found', field: 'id' },
+  },
+  {
+    route: 'POST /api/webhooks/endpoints/:id/test', path: '/api/webhooks/endpoints/{webhookEndpointId}/test', auth: 'app', status: 202,
+    expect: { messageId: matching(/^msg_[0-9a-f]{24}$/) },
+    bad: { path: '/api/webhooks/endpoints/wep_00000000000000000000/test', status: 404, code: 'webhook.endpoint_not_found', field: 'id' },
+  },
+  {
+    route: 'GET /api/webhooks/endpoints/:id/messages', path: '/api/webhooks/endpoints/{webhookEndpointId}/messages', auth: 'app', status: 200,
+    expect: {
+      messages: [{
+        id: matching(/^msg_/), type: 'webhook.test', createdAt: ISO, status: 'pending', nextAttemptAt: ISO, attempts: [],
+        payload: { type: 'webhook.test', timestamp: ISO, data: OBJ },
+      }],
+    },
+    bad: { path: '/api/webhooks/endpoints/{webhookEndpointId}/messages?limit=500', status: 400, code: 'request.invalid', field: 'querystring.limit' },
+  },
+  {
+    route: 'DELETE /api/webhooks/endpoints/:id', path: '/api/webhooks/endpoints/{webhookDeleteId}', auth: 'app', status: 204, expect: '',
+    bad: { path: '/api/webhooks/endpoints/wep_00000000000000000000', status: 404, code: 'webhook.endpoint_not_found', field: 'id' },
+  },
+
+  ...consentCases(),
+
+  // Salesforce connector (no call to Salesforce is made by these routes).
+  {
+    route: 'PUT /api/connectors/salesforce', auth: 'app', status: 200,
+    body: { instanceUrl: 'https://acme.my.salesforce.com', clientId: 'consumer-key', clientSecret: 'consumer-secret' },
+    expect: {
+      instanceUrl: 'https://acme.my.salesforce.com', clientId: 'consumer-key', authFlow: 'client_credentials',
+      lastSyncAt: null, lastSyncStatus: null, lastSyncError: null, syncedCount: 0, createdAt: ISO, updatedAt: ISO,
+    },
+    bad: { body: { instanceUrl: 'http://169.254.169.254', clientId: 'k', clientSecret: 's' }, status: 400, code: 'net.forbidden_address', field: 'instanceUrl' },
+  },
+  {
+    route: 'GET /api/connectors/salesforce', auth: 'app', status: 200,
+    expect: {
+      instanceUrl: 'https://acme.my.salesforce.com', clientId: 'consumer-key', authFlow: 'client_credentials',
+      lastSyncAt: null, lastSyncStatus: null, lastSyncError: null, syncedCount: 0, createdAt: ISO, updatedAt: ISO,
+    },
+  },
+  { route: 'DELETE /api/connectors/salesforce', auth: 'app', status: 204, expect: '' },
+
   // Operator routes (no key).
   {
     route: 'GET /api/openapi.json', auth: 'none', status: 200,
@@ -472,7 +692,7 @@ function credentials(auth: Auth, ws: CreatedWorkspace, wrong = false): Record<st
 function dialectOf(c: Case): Dialect {
   if (c.auth === 'write') return 'segment';
   if (c.route.includes(' /api/v2/')) return 'customerio-v2';
-  if (c.auth === 'track' || c.route.includes(' /v1/customers')) return 'customerio';
+  if (c.auth === 'track' || c.route.includes(' /v1/customers') || c.route.includes(' /v1/send/')) return 'customerio';
   return 'tandem';
 }
 
@@ -599,11 +819,38 @@ beforeAll(async () => {
     snippetId: await content('snippet', 'snippet-seed'), snippetDeleteId: await content('snippet', 'snippet-delete'),
     templateId: await content('template', 'template-seed'), templateDeleteId: await content('template', 'template-delete'),
     ...await seedAssets(ws.workspaceId),
+    ...await seedConsent(ws.workspaceId),
+    webhookEndpointId: (await t.services.webhooks.create(ws.workspaceId, { url: 'https://hooks.example.com/seed', description: 'Seed', eventTypes: ['*'] })).id,
+    webhookDeleteId: (await t.services.webhooks.create(ws.workspaceId, { url: 'https://hooks.example.com/delete', eventTypes: ['*'] })).id,
     devInboxId: (await t.services.devInbox.deliver(ws.workspaceId, {
       channel: 'email', source: 'test', to: 'ann@example.com', from: null, subject: 'Seeded', html: '<p>Hi</p>', text: 'Hi', meta: {},
     })).id,
+    messageId: (await t.services.db.transaction().execute((tx) => t.services.delivery.enqueue(tx, ws.workspaceId, {
+      idempotencyKey: 'seed-message', source: 'transactional', channel: 'email', to: 'ann@example.com', personId: null, templateId: null,
+      request: { inline: { subject: 'Seeded', body: '<p>Hi</p>' } }, retain: true,
+    }))).message.id,
   };
+  await t.services.domains.add(ws.workspaceId, 'delete.example');
 });
+
+async function seedConsent(workspaceId: string): Promise<Pick<Seed, 'topicId' | 'topicDeleteId' | 'suppressedAddress' | 'unsubscribeToken' | 'preferencesToken' | 'confirmToken'>> {
+  const consent = t.services.consent;
+  await t.services.ingest.ingest(workspaceId, [{ type: 'identify', userId: 'u-consent', traits: { email: 'cat@example.com' }, timestamp: new Date() }], { source: 'api' });
+  const personId = await t.services.people.find(workspaceId, { userId: 'u-consent' });
+  if (!personId) throw new Error('seed: u-consent not stored');
+  const topic = await consent.createTopic(workspaceId, { key: 'seed-topic', name: 'Seed topic', default: 'opt_out', channel: 'email' });
+  const doomed = await consent.createTopic(workspaceId, { key: 'delete-topic', name: 'Delete me', default: 'opt_in', channel: 'email' });
+  await consent.createTopic(workspaceId, { key: 'seed-doi', name: 'Seed double opt-in', default: 'opt_in', channel: 'email', doubleOptIn: true });
+  await consent.suppress(workspaceId, 'email', 'seeded@example.com', 'manual', 'admin');
+  await consent.suppress(workspaceId, 'email', 'unsuppress@example.com', 'hard_bounce', 'bounce');
+  const links = await consent.links(workspaceId, { personId, messageId: 'seed-message' });
+  const { confirmUrl } = await consent.subscribe(workspaceId, personId, 'seed-doi', { source: 'form' });
+  const token = (url: string | null) => url?.split('/').pop() ?? '';
+  return {
+    topicId: topic.id, topicDeleteId: doomed.id, suppressedAddress: 'unsuppress@example.com',
+    unsubscribeToken: token(links.oneClickUrl), preferencesToken: token(links.preferencesUrl), confirmToken: token(confirmUrl),
+  };
+}
 
 async function seedAssets(workspaceId: string): Promise<Pick<Seed, 'assetId' | 'assetDeleteId' | 'assetHash' | 'assetFile' | 'assetFileUrl'>> {
   const kept = await t.services.assets.upload(workspaceId, await makeImage('png', 200, 100, 1), { name: 'asset-seed', folder: 'seed' });
@@ -652,7 +899,10 @@ describe('every route over a real port', () => {
       it(`answers bad input with ${bad.status} ${bad.code}${bad.field ? ` (${bad.field})` : ''}`, async () => {
         const res = await send(c, { ...(bad.path ? { path: bad.path } : {}), ...('body' in bad ? { body: bad.body } : {}) });
         expect(res.status).toBe(bad.status);
-        expectError(await bodyOf(res), dialectOf(c), bad.code, bad.field);
+        if (bad.html) {
+          expect(res.headers.get('content-type')).toContain('text/html');
+          expect(await res.text()).toContain(`data-code="${bad.code}"`);
+        } else expectError(await bodyOf(res), dialectOf(c), bad.code, bad.field);
       });
     }
   });

@@ -20,6 +20,11 @@ import { buildKnownNames, createTemplateLinter, type TemplateLinter } from './co
 import { createDevInboxService, registerDevInboxRoutes, type DevInboxService } from './devinbox/index.ts';
 import type { WorkspaceService } from './workspaces/index.ts';
 import { createSigningService, type SigningService } from './signing/index.ts';
+import { createDeliveryService, createDomainService, createMessageComposer, createTransactionalService, registerDeliveryRoutes } from './delivery/index.ts';
+import type { DeliveryService, DomainService, TransactionalService } from './delivery/index.ts';
+import { createWebhookService, registerWebhookRoutes, type WebhookService } from './webhooks/index.ts';
+import { createSalesforceService, registerSalesforceRoutes, type SalesforceService } from './salesforce/index.ts';
+import { createConsentService, registerConsentRoutes, type ConsentService } from './consent/index.ts';
 
 export interface ModuleServices {
   people: PeopleService;
@@ -37,6 +42,12 @@ export interface ModuleServices {
   devInbox: DevInboxService;
   linter: TemplateLinter;
   signing: SigningService;
+  webhooks: WebhookService;
+  salesforce: SalesforceService;
+  consent: ConsentService;
+  domains: DomainService;
+  delivery: DeliveryService;
+  transactional: TransactionalService;
 }
 
 export function createModuleServices(deps: Deps, base: { workspaces: WorkspaceService }): ModuleServices {
@@ -54,10 +65,17 @@ export function createModuleServices(deps: Deps, base: { workspaces: WorkspaceSe
   const devInbox = createDevInboxService({ db: deps.db, clock: deps.clock });
   const templates = createTemplateRenderService({ db: deps.db, renderer, workspaces: base.workspaces, devInbox, config: deps.config });
   const previews = createPreviewService({ db: deps.db, templates, content, peopleQuery, config: deps.config });
+  const domains = createDomainService({ db: deps.db, clock: deps.clock });
+  const composer = createMessageComposer({ templates, renderer, config: deps.config });
+  const delivery = createDeliveryService({ db: deps.db, clock: deps.clock, log: deps.log, config: deps.config, composer, domains, peopleQuery, devInbox });
+  const transactional = createTransactionalService({ db: deps.db, clock: deps.clock, delivery, content, peopleQuery });
   const linter = createTemplateLinter({ loader: templates.loader, renderer, config: deps.config, knownNames: async (ws) => buildKnownNames(await catalog.list(ws)) });
   const linkChecks = createLinkCheckService({ db: deps.db, clock: deps.clock, log: deps.log, outbound: createOutboundClient(), htmlOf: (ws, id) => templates.compiledHtml(ws, id), hostedAssetPrefixes: [`${deps.config.publicUrl}/assets/`] });
   const assets = createAssetService({ db: deps.db, clock: deps.clock, log: deps.log, config: deps.config, usage: (ws, needle) => content.findReferences(ws, needle) });
-  return { people, events, ingest, peopleQuery, catalog, eventStream, content, linkChecks, assets, renderer, templates, previews, devInbox, linter, signing };
+  const webhooks = createWebhookService({ db: deps.db, clock: deps.clock, log: deps.log, allowPrivate: deps.config.outboundAllowPrivate, outbound: createOutboundClient({ allowPrivate: deps.config.outboundAllowPrivate, timeoutMs: 10_000 }) });
+  const salesforce = createSalesforceService({ db: deps.db, clock: deps.clock, log: deps.log, allowPrivate: deps.config.outboundAllowPrivate, outbound: createOutboundClient({ allowPrivate: deps.config.outboundAllowPrivate }) });
+  const consent = createConsentService({ db: deps.db, clock: deps.clock, config: deps.config, signing, people, peopleQuery, workspaces: base.workspaces });
+  return { people, events, ingest, peopleQuery, catalog, eventStream, content, linkChecks, assets, renderer, templates, previews, devInbox, linter, signing, webhooks, salesforce, consent, domains, delivery, transactional };
 }
 
 export function registerModuleRoutes(app: TandemApp, services: Services): void {
@@ -69,16 +87,22 @@ export function registerModuleRoutes(app: TandemApp, services: Services): void {
   registerContentResourceRoutes(app, services.content, { lint: (ws, id, version) => services.linter.lint(ws, id, version) });
   registerTemplateRoutes(app, { templates: services.templates, previews: services.previews, linter: services.linter });
   registerDevInboxRoutes(app, services.devInbox);
+  registerDeliveryRoutes(app, { delivery: services.delivery, transactional: services.transactional, domains: services.domains });
   registerLinkCheckRoutes(app, services.linkChecks);
   registerAssetRoutes(app, services.assets, { maxBytes: services.config.assetMaxBytes });
+  registerWebhookRoutes(app, services.webhooks);
+  registerSalesforceRoutes(app, services.salesforce);
+  registerConsentRoutes(app, { consent: services.consent, peopleQuery: services.peopleQuery });
 }
 
 export function moduleTasks(services: Services): TaskList {
-  return { ...services.events.tasks(), ...services.linkChecks.tasks() };
+  return { ...services.events.tasks(), ...services.linkChecks.tasks(), ...services.webhooks.tasks(), ...services.salesforce.tasks(), ...services.delivery.tasks() };
 }
 
 /** graphile-worker crontab lines for periodic jobs. */
 export const moduleCrontab: string[] = [
   '17 * * * * events:purge_dedupe',
   '41 3 * * * content:check_all_links',
+  '23 4 * * * webhooks:purge',
+  '29 * * * * delivery:purge_idempotency',
 ];

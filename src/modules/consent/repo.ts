@@ -1,0 +1,165 @@
+// The only SQL of the consent module: topics, per-person states, the ledger and suppressions.
+import { sql } from 'kysely';
+import type { Queryable } from '../../db/pool.ts';
+import type {
+  ConsentChannel, ConsentSource, LedgerEntry, LedgerKind, Suppression, SuppressionReason, Topic, TopicChannel,
+  TopicDefault, TopicState,
+} from './types.ts';
+
+interface TopicRow {
+  id: string; key: string; name: string; description: string; default_state: TopicDefault; channel: TopicChannel;
+  double_opt_in: boolean; created_at: Date; updated_at: Date;
+}
+
+function toTopic(r: TopicRow): Topic {
+  return {
+    id: r.id, key: r.key, name: r.name, description: r.description, default: r.default_state, channel: r.channel,
+    doubleOptIn: r.double_opt_in, createdAt: r.created_at, updatedAt: r.updated_at,
+  };
+}
+
+export interface LedgerInsert {
+  personId: string | null;
+  kind: LedgerKind;
+  channel: TopicChannel;
+  address: string | null;
+  topic: string | null;
+  from: string;
+  to: string;
+  source: ConsentSource;
+  ip: string | null;
+  userAgent: string | null;
+  messageId: string | null;
+  at: Date;
+}
+
+export function createConsentRepo(db: Queryable) {
+  return {
+    async insertTopic(ws: string, id: string, t: Omit<Topic, 'id' | 'createdAt' | 'updatedAt'>, at: Date): Promise<Topic | undefined> {
+      const row = await db.insertInto('topics').values({
+        workspace_id: ws, id, key: t.key, name: t.name, description: t.description, default_state: t.default,
+        channel: t.channel, double_opt_in: t.doubleOptIn, created_at: at, updated_at: at,
+      }).onConflict((oc) => oc.columns(['workspace_id', 'key']).doNothing()).returningAll().executeTakeFirst();
+      return row && toTopic(row);
+    },
+
+    async updateTopic(ws: string, id: string, t: Omit<Topic, 'id' | 'createdAt' | 'updatedAt'>, at: Date): Promise<Topic | undefined> {
+      const row = await db.updateTable('topics').set({
+        key: t.key, name: t.name, description: t.description, default_state: t.default, channel: t.channel,
+        double_opt_in: t.doubleOptIn, updated_at: at,
+      }).where('workspace_id', '=', ws).where('id', '=', id).returningAll().executeTakeFirst();
+      return row && toTopic(row);
+    },
+
+    async deleteTopic(ws: string, id: string): Promise<boolean> {
+      const r = await db.deleteFrom('topics').where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst();
+      return r.numDeletedRows > 0n;
+    },
+
+    async topic(ws: string, id: string): Promise<Topic | undefined> {
+      const row = await db.selectFrom('topics').selectAll().where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst();
+      return row && toTopic(row);
+    },
+
+    async topicByKey(ws: string, key: string): Promise<Topic | undefined> {
+      const row = await db.selectFrom('topics').selectAll().where('workspace_id', '=', ws).where('key', '=', key).executeTakeFirst();
+      return row && toTopic(row);
+    },
+
+    async topics(ws: string): Promise<Topic[]> {
+      const rows = await db.selectFrom('topics').selectAll().where('workspace_id', '=', ws).orderBy('key').execute();
+      return rows.map(toTopic);
+    },
+
+    /** The person's explicit topic states, by topic id. */
+    async topicStates(ws: string, personId: string, opts: { forUpdate?: boolean } = {}): Promise<Map<string, { state: TopicState; updatedAt: Date }>> {
+      let q = db.selectFrom('topic_subscriptions').select(['topic_id', 'state', 'updated_at'])
+        .where('workspace_id', '=', ws).where('person_id', '=', personId);
+      if (opts.forUpdate) q = q.forUpdate();
+      const rows = await q.execute();
+      return new Map(rows.map((r) => [r.topic_id, { state: r.state, updatedAt: r.updated_at }]));
+    },
+
+    async setTopicState(ws: string, personId: string, topicId: string, state: TopicState, at: Date): Promise<void> {
+      await db.insertInto('topic_subscriptions').values({ workspace_id: ws, person_id: personId, topic_id: topicId, state, updated_at: at })
+        .onConflict((oc) => oc.columns(['workspace_id', 'person_id', 'topic_id']).doUpdateSet({ state, updated_at: at }))
+        .execute();
+    },
+
+    async channelStates(ws: string, personId: string, opts: { forUpdate?: boolean } = {}): Promise<Map<ConsentChannel, boolean>> {
+      let q = db.selectFrom('channel_consent').select(['channel', 'unsubscribed'])
+        .where('workspace_id', '=', ws).where('person_id', '=', personId);
+      if (opts.forUpdate) q = q.forUpdate();
+      const rows = await q.execute();
+      return new Map(rows.map((r) => [r.channel, r.unsubscribed]));
+    },
+
+    async setChannelState(ws: string, personId: string, channel: ConsentChannel, unsubscribed: boolean, at: Date): Promise<void> {
+      await db.insertInto('channel_consent').values({ workspace_id: ws, person_id: personId, channel, unsubscribed, updated_at: at })
+        .onConflict((oc) => oc.columns(['workspace_id', 'person_id', 'channel']).doUpdateSet({ unsubscribed, updated_at: at }))
+        .execute();
+    },
+
+    /** Serialises consent changes of one person until the transaction ends (even before any state row exists). */
+    async lockPerson(ws: string, personId: string): Promise<void> {
+      await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`consent:${ws}:${personId}`}, 0))`.execute(db);
+    },
+
+    async insertLedger(ws: string, e: LedgerInsert): Promise<string> {
+      const row = await db.insertInto('consent_ledger').values({
+        workspace_id: ws, person_id: e.personId, kind: e.kind, channel: e.channel, address: e.address, topic: e.topic,
+        from_state: e.from, to_state: e.to, source: e.source, ip: e.ip, user_agent: e.userAgent, message_id: e.messageId,
+        created_at: e.at,
+      }).returning('id').executeTakeFirstOrThrow();
+      return row.id;
+    },
+
+    /** Newest first; `before` is an id from the previous page. */
+    async ledger(ws: string, opts: { personId?: string | undefined; limit: number; before?: string | undefined }): Promise<LedgerEntry[]> {
+      let q = db.selectFrom('consent_ledger').selectAll().where('workspace_id', '=', ws);
+      if (opts.personId !== undefined) q = q.where('person_id', '=', opts.personId);
+      if (opts.before !== undefined) q = q.where('id', '<', opts.before);
+      const rows = await q.orderBy('id', 'desc').limit(opts.limit).execute();
+      return rows.map((r) => ({
+        id: r.id, personId: r.person_id, kind: r.kind, channel: r.channel, address: r.address, topic: r.topic,
+        from: r.from_state, to: r.to_state, source: r.source as ConsentSource, ip: r.ip, userAgent: r.user_agent,
+        messageId: r.message_id, at: r.created_at,
+      }));
+    },
+
+    async insertSuppression(ws: string, s: Omit<Suppression, 'createdAt'>, at: Date): Promise<boolean> {
+      const r = await db.insertInto('suppressions').values({
+        workspace_id: ws, channel: s.channel, address: s.address, reason: s.reason, source: s.source, created_at: at,
+      }).onConflict((oc) => oc.columns(['workspace_id', 'channel', 'address']).doNothing()).executeTakeFirst();
+      return (r.numInsertedOrUpdatedRows ?? 0n) > 0n;
+    },
+
+    async deleteSuppression(ws: string, channel: ConsentChannel, address: string): Promise<boolean> {
+      const r = await db.deleteFrom('suppressions').where('workspace_id', '=', ws).where('channel', '=', channel)
+        .where('address', '=', address).executeTakeFirst();
+      return r.numDeletedRows > 0n;
+    },
+
+    async suppressed(ws: string, channel: ConsentChannel, address: string): Promise<boolean> {
+      const row = await db.selectFrom('suppressions').select('address').where('workspace_id', '=', ws)
+        .where('channel', '=', channel).where('address', '=', address).executeTakeFirst();
+      return row !== undefined;
+    },
+
+    async suppression(ws: string, channel: ConsentChannel, address: string): Promise<Suppression | undefined> {
+      const r = await db.selectFrom('suppressions').selectAll().where('workspace_id', '=', ws)
+        .where('channel', '=', channel).where('address', '=', address).executeTakeFirst();
+      return r && { channel: r.channel, address: r.address, reason: r.reason, source: r.source, createdAt: r.created_at };
+    },
+
+    async suppressions(ws: string, opts: { channel?: ConsentChannel | undefined; reason?: SuppressionReason | undefined; limit: number; offset: number }): Promise<Suppression[]> {
+      let q = db.selectFrom('suppressions').selectAll().where('workspace_id', '=', ws);
+      if (opts.channel) q = q.where('channel', '=', opts.channel);
+      if (opts.reason) q = q.where('reason', '=', opts.reason);
+      const rows = await q.orderBy('created_at', 'desc').orderBy('channel').orderBy('address').limit(opts.limit).offset(opts.offset).execute();
+      return rows.map((r) => ({ channel: r.channel, address: r.address, reason: r.reason, source: r.source, createdAt: r.created_at }));
+    },
+  };
+}
+
+export type ConsentRepo = ReturnType<typeof createConsentRepo>;

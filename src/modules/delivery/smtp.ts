@@ -1,0 +1,99 @@
+// Email over SMTP with nodemailer's pooled transport (any provider: host, port, TLS, auth, pool
+// size), DKIM-signed per message when the From domain is a sending domain; and the dev inbox, where
+// email goes while no sender is configured. Both speak the providers' EmailProvider contract.
+import nodemailer from 'nodemailer';
+import type { DevInboxMessage } from '../devinbox/index.ts';
+import { ProviderError, type EmailProvider, type OutgoingEmail, type SendResult } from './providers/types.ts';
+
+export interface DkimOptions { domainName: string; keySelector: string; privateKey: string; headerFieldNames: string }
+export type SignedEmail = OutgoingEmail & { dkim?: DkimOptions | undefined };
+export interface EmailSender extends EmailProvider { send(m: SignedEmail): Promise<SendResult> }
+
+export interface SmtpOptions {
+  /** smtp://user:pass@host:port (smtps:// for TLS from the start). */
+  url: string;
+  /** Connections kept open to the server. */
+  poolSize?: number;
+}
+
+const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ESOCKET', 'ECONNECTION', 'EDNS', 'ETIMEOUT', 'EPIPE']);
+
+/** SMTP replies: 4xx is temporary (421/450/451/452 are the server asking us to slow down), 5xx is permanent. */
+export function classifySmtpError(err: unknown): ProviderError {
+  const e = err as { responseCode?: number; code?: string; message?: string };
+  const message = (e.message ?? 'SMTP error').slice(0, 500);
+  if (typeof e.responseCode === 'number') {
+    if (e.responseCode === 421 || e.responseCode === 450 || e.responseCode === 451 || e.responseCode === 452) {
+      return new ProviderError(message, 'rate_limited', e.responseCode, 30_000);
+    }
+    if (e.responseCode === 535 || e.responseCode === 530) return new ProviderError(message, 'auth', e.responseCode);
+    return new ProviderError(message, e.responseCode >= 500 ? 'permanent' : 'retryable', e.responseCode);
+  }
+  if (e.code === 'EAUTH') return new ProviderError(message, 'auth');
+  if (e.code === 'EENVELOPE' || e.code === 'EMESSAGE') return new ProviderError(message, 'permanent');
+  // Connection trouble (and anything unknown) is worth another try later.
+  return new ProviderError(message, 'retryable', undefined, RETRYABLE_CODES.has(e.code ?? '') ? 5_000 : undefined);
+}
+
+/**
+ * smtp://user:pass@host:port (STARTTLS when the server offers it), smtps://… (TLS from the start).
+ * Query options: `ignoreTLS=true` (never STARTTLS), `requireTLS=true`, `rejectUnauthorized=false`.
+ */
+export function smtpConnection(url: string) {
+  const u = new URL(url);
+  const secure = u.protocol === 'smtps:';
+  const flag = (name: string) => u.searchParams.get(name) === 'true';
+  return {
+    host: u.hostname, port: Number(u.port) || (secure ? 465 : 587), secure,
+    ...(u.username ? { auth: { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } } : {}),
+    ignoreTLS: flag('ignoreTLS'), requireTLS: flag('requireTLS'),
+    tls: { rejectUnauthorized: u.searchParams.get('rejectUnauthorized') !== 'false' },
+  };
+}
+
+export function createSmtpSender(opts: SmtpOptions): EmailSender {
+  const transport = nodemailer.createTransport({ ...smtpConnection(opts.url), pool: true, maxConnections: opts.poolSize ?? 5, maxMessages: Infinity,
+    connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 });
+  return {
+    name: 'smtp',
+    async send(m) {
+      try {
+        const info = await transport.sendMail({
+          from: m.from.name ? { name: m.from.name, address: m.from.address } : m.from.address,
+          to: m.to.name ? { name: m.to.name, address: m.to.address } : m.to.address,
+          ...(m.replyTo ? { replyTo: m.replyTo } : {}),
+          subject: m.subject, html: m.html, text: m.text,
+          ...(m.headers['Message-ID'] ? { messageId: m.headers['Message-ID'] } : {}),
+          headers: Object.fromEntries(Object.entries(m.headers).filter(([k]) => k.toLowerCase() !== 'message-id')),
+          ...(m.dkim ? { dkim: m.dkim } : {}),
+        });
+        return { providerMessageId: String((info as { messageId?: string }).messageId ?? '') };
+      } catch (err) {
+        throw classifySmtpError(err);
+      }
+    },
+    close() {
+      transport.close();
+      return Promise.resolve();
+    },
+  };
+}
+
+export interface DevInboxSink {
+  deliver(workspaceId: string, m: Omit<DevInboxMessage, 'id' | 'createdAt'>): Promise<DevInboxMessage>;
+}
+
+/** The fallback sender: the message is kept in the workspace's dev inbox (GET /api/dev-inbox). */
+export function createDevInboxSender(inbox: DevInboxSink, workspaceId: string, source: string): EmailSender {
+  return {
+    name: 'dev_inbox',
+    async send(m) {
+      const from = m.from.name ? `${m.from.name} <${m.from.address}>` : m.from.address;
+      const saved = await inbox.deliver(workspaceId, {
+        channel: 'email', source, to: m.to.address, from, subject: m.subject, html: m.html, text: m.text,
+        meta: { messageId: m.messageId, headers: m.headers },
+      });
+      return { providerMessageId: saved.id };
+    },
+  };
+}

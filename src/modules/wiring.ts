@@ -1,0 +1,34 @@
+// How modules listen to each other, in one place: consent changes go out as signed webhooks and to
+// Salesforce; sends check consent and carry its links; delivery events go out as webhooks.
+import type { ModuleServices } from './registry.ts';
+
+const MESSAGE_EVENTS: Record<string, string> = {
+  sent: 'message.sent', failed: 'message.failed', delivered: 'message.delivered', bounced: 'message.bounced',
+  complained: 'message.complained', opened: 'message.opened', clicked: 'message.clicked',
+};
+
+export function connectModules(s: ModuleServices): void {
+  s.consent.onChange(async (tx, c) => {
+    await s.webhooks.emit(tx, c.workspaceId, 'consent.changed', {
+      personId: c.personId, kind: c.kind, channel: c.channel, topic: c.topic, address: c.address,
+      from: c.from, to: c.to, source: c.source, at: c.at.toISOString(), ledgerId: c.ledgerId, messageId: c.messageId,
+    });
+    // Salesforce's HasOptedOutOfEmail follows the global email unsubscribe and suppression.
+    if (c.channel === 'email' && c.address && (c.kind === 'global' || c.kind === 'suppression')) {
+      await s.salesforce.onConsentChange(tx, { workspaceId: c.workspaceId, email: c.address, optedOut: c.to === 'unsubscribed' || c.to === 'suppressed', at: c.at });
+    }
+  });
+
+  s.delivery.useConsent({
+    check: (ws, who, what) => s.consent.check(ws, who, what),
+    links: (ws, opts) => s.consent.links(ws, opts),
+  });
+
+  s.delivery.onMessageEvent(async (tx, ws, type, m, data) => {
+    const event = MESSAGE_EVENTS[type];
+    if (!event) return;
+    await s.webhooks.emit(tx, ws, event, {
+      deliveryId: m.id, personId: m.personId, channel: m.channel, to: m.to, templateId: m.templateId, source: m.source, ...data,
+    });
+  });
+}
