@@ -29,6 +29,8 @@ interface Seed {
   devInboxId: string;
   /** A queued message (delivery) and a sending domain to delete. */
   messageId: string;
+  /** Senders: one with a Postmark inbound secret, one to delete. */
+  senderId: string; senderDeleteId: string;
   /** Webhook endpoints: one to read, change and test, one to delete. */
   webhookEndpointId: string; webhookDeleteId: string;
   /** Consent: topics to read/change and to delete, a suppressed address, signed links of the person 'u-consent'. */
@@ -179,6 +181,26 @@ function deliveryCases(): Case[] {
     {
       route: 'DELETE /api/domains/:domain', path: '/api/domains/delete.example', auth: 'app', status: 204, expect: '',
       bad: { path: '/api/domains/unknown.example', status: 404, code: 'domain.not_found', field: 'domain' },
+    },
+    {
+      route: 'GET /api/senders', auth: 'app', status: 200, expect: { senders: some([like({ id: STR, kind: 'smtp', settings: like({ url: '••••' }) })]) },
+    },
+    {
+      route: 'POST /api/senders', auth: 'app', status: 201,
+      body: { name: 'Postmark', channel: 'email', isDefault: false, config: { kind: 'postmark', serverToken: 'pm-token' } },
+      expect: like({ id: STR, kind: 'postmark', isDefault: false, settings: like({ serverToken: '••••' }) }),
+      bad: { body: { name: 'x', channel: 'email', config: { kind: 'fax' } }, status: 400, code: 'request.invalid', field: 'config' },
+    },
+    {
+      route: 'DELETE /api/senders/:id', path: '/api/senders/{senderDeleteId}', auth: 'app', status: 204, expect: '',
+      bad: { path: '/api/senders/snd_00000000000000000000', status: 404, code: 'sender.not_found', field: 'id' },
+    },
+    {
+      route: 'POST /webhooks/inbound/:provider/:senderId', path: '/webhooks/inbound/postmark/{senderId}', auth: 'none',
+      headers: { authorization: `Basic ${Buffer.from('hooks:real-port-secret').toString('base64')}` },
+      body: { RecordType: 'Delivery', MessageID: 'pm-x', Recipient: 'x@example.com', DeliveredAt: new Date().toISOString() },
+      status: 200, expect: { received: 1, applied: NUM, duplicates: NUM },
+      bad: { body: [1, 2, 3], status: 400, code: 'inbound.payload', field: 'body' },
     },
   ];
 }
@@ -812,7 +834,12 @@ beforeAll(async () => {
   const revoke = await t.services.workspaces.createKey(ws.workspaceId, 'write', 'to revoke');
   const content = async (kind: ContentKind, name: string) =>
     (await t.services.content.create(ws.workspaceId, kind, name, CONTENT[kind].body)).id;
+  const sender = (isDefault: boolean) => t.services.senders.create(ws.workspaceId, {
+    name: 'Relay', channel: 'email', config: { kind: 'smtp', url: 'smtp://127.0.0.1:9?ignoreTLS=true' }, isDefault, ratePerSecond: 10, concurrency: 1,
+    inbound: { postmark: { username: 'hooks', password: 'real-port-secret' } },
+  });
   seed = {
+    senderId: (await sender(false)).id, senderDeleteId: (await sender(false)).id,
     ws, personId, rotateKeyId: rotate.key.id, revokeKeyId: revoke.key.id,
     layoutId: await content('layout', 'layout-seed'), layoutDeleteId: await content('layout', 'layout-delete'),
     componentId: await content('component', 'component-seed'), componentDeleteId: await content('component', 'component-delete'),
@@ -831,6 +858,7 @@ beforeAll(async () => {
     }))).message.id,
   };
   await t.services.domains.add(ws.workspaceId, 'delete.example');
+
 });
 
 async function seedConsent(workspaceId: string): Promise<Pick<Seed, 'topicId' | 'topicDeleteId' | 'suppressedAddress' | 'unsubscribeToken' | 'preferencesToken' | 'confirmToken'>> {

@@ -82,3 +82,11 @@ CREATE TABLE api_idempotency (
   PRIMARY KEY (workspace_id, route, key)
 );
 CREATE INDEX api_idempotency_age ON api_idempotency (created_at);
+
+-- Inbound notifications already applied (bounce and complaint webhooks are replayed by providers).
+CREATE TABLE inbound_events (
+  workspace_id  text COLLATE "C" NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+  event_id      text COLLATE "C" NOT NULL,
+  received_at   timestamptz NOT NULL,
+  PRIMARY KEY (workspace_id, event_id)
+);

@@ -21,6 +21,7 @@ import { createDevInboxService, registerDevInboxRoutes, type DevInboxService } f
 import type { WorkspaceService } from './workspaces/index.ts';
 import { createSigningService, type SigningService } from './signing/index.ts';
 import { createDeliveryService, createDomainService, createMessageComposer, createTransactionalService, registerDeliveryRoutes } from './delivery/index.ts';
+import { createInboundService, createSenderService, registerSenderRoutes, type InboundService, type SenderService } from './delivery/index.ts';
 import type { DeliveryService, DomainService, TransactionalService } from './delivery/index.ts';
 import { createWebhookService, registerWebhookRoutes, type WebhookService } from './webhooks/index.ts';
 import { createSalesforceService, registerSalesforceRoutes, type SalesforceService } from './salesforce/index.ts';
@@ -48,6 +49,8 @@ export interface ModuleServices {
   domains: DomainService;
   delivery: DeliveryService;
   transactional: TransactionalService;
+  senders: SenderService;
+  inbound: InboundService;
 }
 
 export function createModuleServices(deps: Deps, base: { workspaces: WorkspaceService }): ModuleServices {
@@ -67,15 +70,17 @@ export function createModuleServices(deps: Deps, base: { workspaces: WorkspaceSe
   const previews = createPreviewService({ db: deps.db, templates, content, peopleQuery, config: deps.config });
   const domains = createDomainService({ db: deps.db, clock: deps.clock });
   const composer = createMessageComposer({ templates, renderer, config: deps.config });
-  const delivery = createDeliveryService({ db: deps.db, clock: deps.clock, log: deps.log, config: deps.config, composer, domains, peopleQuery, devInbox });
+  const senders = createSenderService({ db: deps.db, clock: deps.clock });
+  const delivery = createDeliveryService({ db: deps.db, clock: deps.clock, log: deps.log, config: deps.config, composer, domains, peopleQuery, devInbox, senders });
   const transactional = createTransactionalService({ db: deps.db, clock: deps.clock, delivery, content, peopleQuery });
   const linter = createTemplateLinter({ loader: templates.loader, renderer, config: deps.config, knownNames: async (ws) => buildKnownNames(await catalog.list(ws)) });
   const linkChecks = createLinkCheckService({ db: deps.db, clock: deps.clock, log: deps.log, outbound: createOutboundClient(), htmlOf: (ws, id) => templates.compiledHtml(ws, id), hostedAssetPrefixes: [`${deps.config.publicUrl}/assets/`] });
   const assets = createAssetService({ db: deps.db, clock: deps.clock, log: deps.log, config: deps.config, usage: (ws, needle) => content.findReferences(ws, needle) });
   const webhooks = createWebhookService({ db: deps.db, clock: deps.clock, log: deps.log, allowPrivate: deps.config.outboundAllowPrivate, outbound: createOutboundClient({ allowPrivate: deps.config.outboundAllowPrivate, timeoutMs: 10_000 }) });
   const salesforce = createSalesforceService({ db: deps.db, clock: deps.clock, log: deps.log, allowPrivate: deps.config.outboundAllowPrivate, outbound: createOutboundClient({ allowPrivate: deps.config.outboundAllowPrivate }) });
+  const inbound = createInboundService({ db: deps.db, clock: deps.clock, suppressor: () => consent, record: (ws, m, type, status, data) => delivery.recordEvent(ws, m, type, status, data) });
   const consent = createConsentService({ db: deps.db, clock: deps.clock, config: deps.config, signing, people, peopleQuery, workspaces: base.workspaces });
-  return { people, events, ingest, peopleQuery, catalog, eventStream, content, linkChecks, assets, renderer, templates, previews, devInbox, linter, signing, webhooks, salesforce, consent, domains, delivery, transactional };
+  return { people, events, ingest, peopleQuery, catalog, eventStream, content, linkChecks, assets, renderer, templates, previews, devInbox, linter, signing, webhooks, salesforce, consent, domains, delivery, transactional, senders, inbound };
 }
 
 export function registerModuleRoutes(app: TandemApp, services: Services): void {
@@ -88,6 +93,7 @@ export function registerModuleRoutes(app: TandemApp, services: Services): void {
   registerTemplateRoutes(app, { templates: services.templates, previews: services.previews, linter: services.linter });
   registerDevInboxRoutes(app, services.devInbox);
   registerDeliveryRoutes(app, { delivery: services.delivery, transactional: services.transactional, domains: services.domains });
+  registerSenderRoutes(app, { senders: services.senders, inbound: services.inbound, clock: services.clock, findSender: (id) => services.senders.findAnywhere(id) });
   registerLinkCheckRoutes(app, services.linkChecks);
   registerAssetRoutes(app, services.assets, { maxBytes: services.config.assetMaxBytes });
   registerWebhookRoutes(app, services.webhooks);

@@ -6,3 +6,8 @@ export { createMessageComposer, messageIdHeader, type MessageComposer, type Unsu
 export { createSmtpSender, classifySmtpError, smtpConnection } from './smtp.ts';
 export { registerDeliveryRoutes } from './routes.ts';
 export type { MessageRow, MessageStatus, DomainRecords } from './types.ts';
+export { createSenderService, senderInput, type SenderService, type SenderView } from './senders.ts';
+export { createInboundService, type InboundService } from './inbound-service.ts';
+export { registerSenderRoutes } from './sender-routes.ts';
+export * as providers from './providers/index.ts';
+export * as inbound from './inbound/index.ts';

@@ -15,6 +15,7 @@ import type { DomainService } from './domains.ts';
 import { SenderLimiter } from './limiter.ts';
 import { ProviderError } from './providers/types.ts';
 import { createDeliveryRepo } from './repo.ts';
+import type { SenderService } from './senders.ts';
 import { createDevInboxSender, createSmtpSender, type DevInboxSink, type EmailSender } from './smtp.ts';
 import type { MessageRow, MessageStatus } from './types.ts';
 
@@ -56,7 +57,7 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
 
 export function createDeliveryService(deps: {
   db: Db; clock: Clock; log: Logger; config: Pick<Config, 'smtpUrl' | 'publicUrl'>;
-  composer: MessageComposer; domains: DomainService; peopleQuery: PeopleQueryService; devInbox: DevInboxSink;
+  composer: MessageComposer; domains: DomainService; peopleQuery: PeopleQueryService; devInbox: DevInboxSink; senders: SenderService;
 }) {
   const { db, clock, log } = deps;
   let consent: ConsentGate | undefined;
@@ -65,7 +66,15 @@ export function createDeliveryService(deps: {
   // One pooled SMTP transport per process for TANDEM_SMTP_URL.
   let envSmtp: EmailSender | undefined;
 
-  function emailSender(ws: string, source: string): { sender: EmailSender; id: string; rate: number; concurrency: number } {
+  /** The workspace's default email sender, else TANDEM_SMTP_URL, else the dev inbox. */
+  async function emailSender(ws: string, source: string): Promise<{ sender: EmailSender; id: string; rate: number; concurrency: number }> {
+    const configured = await deps.senders.defaultFor(ws, 'email');
+    if (configured?.email) {
+      if (configured.row.status === 'paused') {
+        throw new ProviderError(`The sender "${configured.row.name}" is paused: ${configured.row.pausedReason ?? ''}`, 'rate_limited', undefined, 300_000);
+      }
+      return { sender: configured.email, id: configured.row.id, rate: configured.row.ratePerSecond, concurrency: configured.row.concurrency };
+    }
     if (deps.config.smtpUrl) {
       envSmtp ??= createSmtpSender({ url: deps.config.smtpUrl, poolSize: 5 });
       return { sender: envSmtp, id: 'env-smtp', rate: Number.POSITIVE_INFINITY, concurrency: 20 };
@@ -105,7 +114,7 @@ export function createDeliveryService(deps: {
     });
   }
 
-  // SMS goes to the dev inbox until an SMS sender (Twilio) is configured for the workspace.
+  // SMS goes through the workspace's Twilio sender, else to the dev inbox.
   async function sendSms(ws: string, m: MessageRow, person: RenderPerson | undefined): Promise<void> {
     const sms = await deps.composer.sms(ws, m, person);
     if (consent) {
@@ -116,9 +125,22 @@ export function createDeliveryService(deps: {
         return;
       }
     }
-    const saved = await deps.devInbox.deliver(ws, { channel: 'sms', source: m.source, to: m.to, from: null, subject: null, html: null, text: sms.body, meta: { messageId: m.id } });
-    await db.transaction().execute((tx) => record(tx, ws, m, 'sent', 'sent', { provider: 'dev_inbox' }, {
-      senderId: 'dev-inbox', provider: 'dev_inbox', providerMessageId: saved.id, sentAt: clock.now(), templateVersion: sms.templateVersion,
+    const configured = await deps.senders.defaultFor(ws, 'sms');
+    let provider = 'dev_inbox';
+    let senderId = 'dev-inbox';
+    let providerMessageId: string;
+    if (configured?.sms) {
+      const from = typeof configured.row.config['from'] === 'string' ? configured.row.config['from'] : '';
+      const res = await limiter.run(configured.row.id, { rate: configured.row.ratePerSecond, concurrency: configured.row.concurrency },
+        () => configured.sms!.send({ from: (m.request as { sms?: { from?: string } }).sms?.from ?? from, to: m.to, body: sms.body, messageId: m.id }));
+      provider = configured.sms.name;
+      senderId = configured.row.id;
+      providerMessageId = res.providerMessageId;
+    } else {
+      providerMessageId = (await deps.devInbox.deliver(ws, { channel: 'sms', source: m.source, to: m.to, from: null, subject: null, html: null, text: sms.body, meta: { messageId: m.id } })).id;
+    }
+    await db.transaction().execute((tx) => record(tx, ws, m, 'sent', 'sent', { provider }, {
+      senderId, provider, providerMessageId, sentAt: clock.now(), templateVersion: sms.templateVersion,
       ...(m.retain ? { text: sms.body } : {}),
     }));
   }
@@ -151,7 +173,7 @@ export function createDeliveryService(deps: {
           return;
         }
       }
-      const { sender, id: senderId, rate, concurrency } = emailSender(ws, m.source);
+      const { sender, id: senderId, rate, concurrency } = await emailSender(ws, m.source);
       const dkim = await deps.domains.dkimFor(ws, email.from.address);
       const result = await limiter.run(senderId, { rate, concurrency }, () => sender.send({
         from: email.from, to: { address: m.to }, ...(email.replyTo ? { replyTo: email.replyTo } : {}),
@@ -165,7 +187,7 @@ export function createDeliveryService(deps: {
       }));
     } catch (err) {
       if (err instanceof ProviderError && err.kind !== 'permanent') {
-        if (err.kind === 'rate_limited') limiter.slowDown(emailSender(ws, m.source).id, err.retryAfterMs ?? 30_000);
+        if (err.kind === 'rate_limited') limiter.slowDown((await emailSender(ws, m.source).catch(() => ({ id: 'paused' }))).id, err.retryAfterMs ?? 30_000);
         log.warn({ messageId: m.id, kind: err.kind, attempt: m.attempts }, 'send failed; will retry');
         await retryLater(ws, m, err, m.attempts);
         return;
@@ -203,6 +225,11 @@ export function createDeliveryService(deps: {
 
     send,
 
+    /** Records a delivery event (from a provider's notification) with the hooks, in its own transaction. */
+    async recordEvent(ws: string, m: MessageRow, type: string, status: MessageStatus | undefined, data: Record<string, unknown>): Promise<void> {
+      await db.transaction().execute((tx) => record(tx, ws, m, type, status, data));
+    },
+
     async message(ws: string, id: string) {
       const repo = createDeliveryRepo(db);
       const m = await repo.message(ws, id);
@@ -227,6 +254,7 @@ export function createDeliveryService(deps: {
     },
 
     async close(): Promise<void> {
+      await deps.senders.close();
       await envSmtp?.close?.();
       envSmtp = undefined;
     },

@@ -1,0 +1,103 @@
+// Senders under /api/senders, and the public inbound webhooks providers call with bounces and
+// complaints: POST /webhooks/inbound/<provider>/<senderId> (raw body; each provider's signature).
+import { z } from 'zod';
+import type { Clock } from '../../clock.ts';
+import { AppError } from '../../errors.ts';
+import type { TandemApp } from '../../http/types.ts';
+import { safeFetch } from '../../net/index.ts';
+import {
+  InboundError, parseDsn, parseMailgun, parsePostmark, parseResend, parseSendGrid, parseSes, type InboundEvent, type InboundRequest,
+} from './inbound/index.ts';
+import type { InboundService } from './inbound-service.ts';
+import { senderInput, type SenderService, type SenderView } from './senders.ts';
+import type { SenderRow } from './types.ts';
+
+const PROVIDERS = ['ses', 'postmark', 'sendgrid', 'mailgun', 'resend', 'dsn'] as const;
+type Provider = (typeof PROVIDERS)[number];
+
+const senderView = z.object({
+  id: z.string(), channel: z.enum(['email', 'sms']), kind: z.string(), name: z.string(), isDefault: z.boolean(),
+  ratePerSecond: z.number(), concurrency: z.number().int(), status: z.enum(['active', 'paused']), pausedReason: z.string().nullable(),
+  settings: z.record(z.string(), z.unknown()).describe('The config, secrets shown as ••••'),
+});
+
+function out(s: SenderView): z.infer<typeof senderView> {
+  return {
+    id: s.id, channel: s.channel, kind: s.kind, name: s.name, isDefault: s.isDefault, ratePerSecond: s.ratePerSecond,
+    concurrency: s.concurrency, status: s.status, pausedReason: s.pausedReason, settings: s.settings,
+  };
+}
+
+async function parse(provider: Provider, req: InboundRequest, sender: SenderRow, clock: Clock): Promise<{ events: InboundEvent[]; subscribeUrl?: string | undefined }> {
+  const secrets = (sender.config['inbound'] ?? {}) as Record<string, Record<string, string> | undefined>;
+  const opts = { now: () => clock.now() };
+  const need = (): Record<string, string> => {
+    const s = secrets[provider];
+    if (!s) throw new InboundError(`the sender has no ${provider} inbound secret`, 'signature');
+    return s;
+  };
+  switch (provider) {
+    case 'ses': {
+      const r = await parseSes(req, secrets['ses'] ?? {}, opts);
+      return { events: r.events, subscribeUrl: r.subscribeUrl };
+    }
+    case 'postmark': return { events: await parsePostmark(req, need() as never, opts) };
+    case 'sendgrid': return { events: await parseSendGrid(req, need() as never, opts) };
+    case 'mailgun': return { events: await parseMailgun(req, need() as never, opts) };
+    case 'resend': return { events: await parseResend(req, need() as never, opts) };
+    case 'dsn': return { events: await parseDsn(req.rawBody, opts) };
+  }
+}
+
+export function registerSenderRoutes(app: TandemApp, deps: { senders: SenderService; inbound: InboundService; clock: Clock; findSender: (id: string) => Promise<{ workspaceId: string; sender: SenderRow } | undefined> }): void {
+  const tandem = { preHandler: app.auth.appKey, config: { dialect: 'tandem' as const } };
+  const tags = ['delivery'];
+
+  app.get('/api/senders', {
+    ...tandem, schema: { tags, summary: 'Senders (secrets hidden)', response: { 200: z.object({ senders: z.array(senderView) }) } },
+  }, async (req) => ({ senders: (await deps.senders.list(req.workspaceId)).map(out) }));
+
+  app.post('/api/senders', {
+    ...tandem,
+    schema: { tags, summary: 'Add a sender: SMTP or an HTTP provider for email, Twilio for SMS (the default of its channel unless isDefault is false)', body: senderInput, response: { 201: senderView } },
+  }, async (req, reply) => reply.status(201).send(out(await deps.senders.create(req.workspaceId, req.body))));
+
+  app.delete('/api/senders/:id', {
+    ...tandem, schema: { tags, summary: 'Remove a sender', params: z.object({ id: z.string().max(100) }), response: { 204: z.null() } },
+  }, async (req, reply) => {
+    await deps.senders.remove(req.workspaceId, req.params.id);
+    return reply.status(204).send(null);
+  });
+
+  // Raw bodies: every provider signs the exact bytes it sent.
+  void app.register((plugin, _opts, done) => {
+    const scope = plugin as unknown as TandemApp;
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 2 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+    scope.post('/webhooks/inbound/:provider/:senderId', {
+      config: { dialect: 'tandem' as const },
+      schema: {
+        tags, summary: 'Bounce, complaint and delivery notifications from a provider (verified by its signature)',
+        params: z.object({ provider: z.enum(PROVIDERS), senderId: z.string().max(100) }),
+        response: { 200: z.object({ received: z.number().int(), applied: z.number().int(), duplicates: z.number().int() }) },
+      },
+    }, async (req) => {
+      const found = /^snd_[0-9a-f]{20}$/.test(req.params.senderId) ? await deps.findSender(req.params.senderId) : undefined;
+      if (!found) throw new AppError('sender.not_found', undefined, { field: 'senderId' });
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v]));
+      let parsed: Awaited<ReturnType<typeof parse>>;
+      try {
+        parsed = await parse(req.params.provider, { headers, rawBody: raw }, found.sender, deps.clock);
+      } catch (err) {
+        if (!(err instanceof InboundError)) throw err;
+        throw new AppError(err.code === 'payload' ? 'inbound.payload' : err.code === 'stale' ? 'inbound.stale' : 'inbound.signature', err.message.slice(0, 300), { field: 'body' });
+      }
+      // SNS asks to confirm the subscription by visiting its (verified, amazonaws.com) SubscribeURL.
+      if (parsed.subscribeUrl) await safeFetch(parsed.subscribeUrl, { method: 'GET' }).catch(() => undefined);
+      const result = await deps.inbound.apply(found.workspaceId, parsed.events);
+      return { received: parsed.events.length, ...result };
+    });
+    done();
+  });
+}

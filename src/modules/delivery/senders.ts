@@ -1,0 +1,147 @@
+// Senders per workspace: SMTP (any provider, nodemailer's pooled transport) or an HTTP provider
+// (SES, Postmark, SendGrid, Mailgun, Resend) for email, Twilio for SMS; one default per channel,
+// with a rate and a concurrency limit. Without one, email goes through TANDEM_SMTP_URL, else the
+// dev inbox. Inbound bounce webhooks name the sender, whose `inbound` settings hold their secrets.
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { Clock } from '../../clock.ts';
+import type { Db } from '../../db/pool.ts';
+import { AppError } from '../../errors.ts';
+import { createEmailProvider, createSmsProvider, emailProviderConfigSchema, smsProviderConfigSchema, type ProviderDeps, type SmsProvider } from './providers/index.ts';
+import { createSmtpSender, type EmailSender } from './smtp.ts';
+import type { SenderRow } from './types.ts';
+
+/** Secrets the inbound webhooks of this sender are verified with (see docs/bounces.md). */
+export const inboundSecrets = z.strictObject({
+  ses: z.strictObject({ topicArn: z.string().max(300).optional() }).optional(),
+  postmark: z.strictObject({ username: z.string().min(1).max(200), password: z.string().min(8).max(200) }).optional(),
+  sendgrid: z.strictObject({ publicKey: z.string().min(20).max(4000) }).optional(),
+  mailgun: z.strictObject({ signingKey: z.string().min(8).max(200) }).optional(),
+  resend: z.strictObject({ secret: z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/) }).optional(),
+}).optional();
+
+const smtpConfig = z.strictObject({
+  kind: z.literal('smtp'),
+  url: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'smtp://user:pass@host:port or smtps://…').max(2000),
+  poolSize: z.number().int().min(1).max(50).optional(),
+});
+
+export const senderInput = z.strictObject({
+  name: z.string().min(1).max(100),
+  channel: z.enum(['email', 'sms']),
+  config: z.union([smtpConfig, emailProviderConfigSchema, smsProviderConfigSchema]).describe('kind: smtp | ses | postmark | sendgrid | mailgun | resend | twilio, and its settings'),
+  inbound: inboundSecrets,
+  from: z.string().min(1).max(320).optional().describe('SMS: the number (E.164) messages come from, unless the config names a Messaging Service'),
+  isDefault: z.boolean().default(true),
+  ratePerSecond: z.number().positive().max(100_000).default(50),
+  concurrency: z.number().int().min(1).max(500).default(5),
+}).superRefine((s, ctx) => {
+  const smsKind = s.config.kind === 'twilio';
+  if (smsKind !== (s.channel === 'sms')) ctx.addIssue({ code: 'custom', path: ['config', 'kind'], message: `${s.config.kind} is not a ${s.channel} sender` });
+});
+export type SenderInput = z.infer<typeof senderInput>;
+
+export interface SenderView extends Omit<SenderRow, 'config'> {
+  kindOf: string;
+  /** The config without secrets. */
+  settings: Record<string, unknown>;
+}
+
+const SECRET_KEYS = /secret|token|password|apikey|api_key|authtoken|url/i;
+
+function redact(config: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, SECRET_KEYS.test(k) && k !== 'kind' ? '••••' : v]));
+}
+
+export function createSenderService(deps: { db: Db; clock: Clock; providerDeps?: ProviderDeps }) {
+  const { db, clock } = deps;
+  // Built transports, per sender id and version (updated_at): a changed sender gets a new one.
+  const built = new Map<string, { version: number; email?: EmailSender; sms?: SmsProvider }>();
+
+  const view = (r: SenderRow): SenderView => {
+    const { config, ...rest } = r;
+    return { ...rest, kindOf: r.kind, settings: redact(config) };
+  };
+
+  return {
+    async create(ws: string, input: SenderInput): Promise<SenderView> {
+      const parsed = senderInput.parse(input);
+      const at = clock.now();
+      const id = `snd_${randomBytes(10).toString('hex')}`;
+      await db.transaction().execute(async (tx) => {
+        if (parsed.isDefault) {
+          await tx.updateTable('senders').set({ is_default: false }).where('workspace_id', '=', ws).where('channel', '=', parsed.channel).execute();
+        }
+        await tx.insertInto('senders').values({
+          workspace_id: ws, id, channel: parsed.channel, kind: parsed.config.kind, name: parsed.name,
+          config: JSON.stringify({ ...parsed.config, ...(parsed.inbound ? { inbound: parsed.inbound } : {}), ...(parsed.from ? { from: parsed.from } : {}) }),
+          is_default: parsed.isDefault, rate_per_second: parsed.ratePerSecond, concurrency: parsed.concurrency, created_at: at, updated_at: at,
+        }).execute();
+      });
+      return view((await this.get(ws, id))!);
+    },
+
+    async list(ws: string): Promise<SenderView[]> {
+      const rows = await db.selectFrom('senders').selectAll().where('workspace_id', '=', ws).orderBy('created_at').execute();
+      return rows.map((r) => view(toSender(r)));
+    },
+
+    async get(ws: string, id: string): Promise<SenderRow | undefined> {
+      const row = await db.selectFrom('senders').selectAll().where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst();
+      return row && toSender(row);
+    },
+
+    /** A sender by id alone (inbound webhook URLs carry only the sender id). */
+    async findAnywhere(id: string): Promise<{ workspaceId: string; sender: SenderRow } | undefined> {
+      const row = await db.selectFrom('senders').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && { workspaceId: row.workspace_id, sender: toSender(row) };
+    },
+
+    async remove(ws: string, id: string): Promise<void> {
+      const res = await db.deleteFrom('senders').where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst();
+      if (res.numDeletedRows === 0n) throw new AppError('sender.not_found', undefined, { field: 'id' });
+      built.delete(id);
+    },
+
+    async setStatus(ws: string, id: string, status: 'active' | 'paused', reason: string | null): Promise<void> {
+      await db.updateTable('senders').set({ status, paused_reason: reason, updated_at: clock.now() }).where('workspace_id', '=', ws).where('id', '=', id).execute();
+    },
+
+    /** The workspace's default sender of the channel, as something that sends (undefined: none configured). */
+    async defaultFor(ws: string, channel: 'email' | 'sms'): Promise<{ row: SenderRow; email?: EmailSender; sms?: SmsProvider } | undefined> {
+      const row = await db.selectFrom('senders').selectAll().where('workspace_id', '=', ws).where('channel', '=', channel)
+        .where('is_default', '=', true).executeTakeFirst();
+      if (!row) return undefined;
+      const sender = toSender(row);
+      const version = row.updated_at.getTime();
+      let entry = built.get(sender.id);
+      if (!entry || entry.version !== version) {
+        await entry?.email?.close?.();
+        const { inbound: _inbound, from: _from, ...config } = sender.config;
+        entry = { version };
+        if (sender.kind === 'smtp') entry.email = createSmtpSender(smtpConfig.parse(config));
+        else if (channel === 'email') entry.email = createEmailProvider(emailProviderConfigSchema.parse(config), deps.providerDeps);
+        else entry.sms = createSmsProvider(smsProviderConfigSchema.parse(config), deps.providerDeps);
+        built.set(sender.id, entry);
+      }
+      return { row: sender, ...(entry.email ? { email: entry.email } : {}), ...(entry.sms ? { sms: entry.sms } : {}) };
+    },
+
+    async close(): Promise<void> {
+      for (const e of built.values()) await e.email?.close?.();
+      built.clear();
+    },
+  };
+}
+
+function toSender(r: {
+  id: string; channel: 'email' | 'sms'; kind: string; name: string; config: Record<string, unknown>; is_default: boolean;
+  rate_per_second: string; concurrency: number; status: 'active' | 'paused'; paused_reason: string | null;
+}): SenderRow {
+  return {
+    id: r.id, channel: r.channel, kind: r.kind, name: r.name, config: r.config, isDefault: r.is_default,
+    ratePerSecond: Number(r.rate_per_second), concurrency: r.concurrency, status: r.status, pausedReason: r.paused_reason,
+  };
+}
+
+export type SenderService = ReturnType<typeof createSenderService>;
