@@ -54,8 +54,11 @@ export function messageIdHeader(messageId: string, publicUrl: string): string {
 export function createMessageComposer(deps: { templates: TemplateRenderService; renderer: Renderer; config: Pick<Config, 'publicUrl'> }) {
   const host = new URL(deps.config.publicUrl).hostname;
 
-  function context(m: MessageRow, person: RenderContextInput['person'], request: SendRequest, links: UnsubscribeLinks | undefined): RenderContextInput {
-    const renderLinks: RenderLinks = links ? { unsubscribe_url: links.unsubscribeUrl, preferences_url: links.preferencesUrl } : {};
+  function context(m: MessageRow, person: RenderContextInput['person'], request: SendRequest, links: UnsubscribeLinks | undefined, viewUrl?: string): RenderContextInput {
+    const renderLinks: RenderLinks = {
+      ...(links ? { unsubscribe_url: links.unsubscribeUrl, preferences_url: links.preferencesUrl } : {}),
+      ...(viewUrl ? { view_in_browser_url: viewUrl } : {}),
+    };
     return {
       ...(person ? { person } : {}),
       // Customer.io's transactional message_data is `trigger.*`; it is also offered as `event.*`.
@@ -65,9 +68,9 @@ export function createMessageComposer(deps: { templates: TemplateRenderService; 
   }
 
   return {
-    async email(ws: string, m: MessageRow, person: RenderContextInput['person'], links: UnsubscribeLinks | undefined): Promise<ComposedEmail> {
+    async email(ws: string, m: MessageRow, person: RenderContextInput['person'], links: UnsubscribeLinks | undefined, viewUrl?: string): Promise<ComposedEmail> {
       const request = m.request as SendRequest;
-      const ctx = context(m, person, request, links);
+      const ctx = context(m, person, request, links, viewUrl);
       let out: Omit<ComposedEmail, 'headers'>;
       if (request.templateId) {
         const r = await deps.templates.render(ws, request.templateId, { mode: 'send', context: ctx, locale: request.locale });

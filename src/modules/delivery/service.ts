@@ -10,7 +10,7 @@ import type { Logger } from '../../logger.ts';
 import { enqueueJob } from '../../worker/jobs.ts';
 import type { RenderPerson } from '../content/index.ts';
 import type { PeopleQueryService } from '../people/index.ts';
-import type { MessageComposer, UnsubscribeLinks } from './compose-message.ts';
+import type { ComposedEmail, MessageComposer, UnsubscribeLinks } from './compose-message.ts';
 import type { DomainService } from './domains.ts';
 import { SenderLimiter } from './limiter.ts';
 import { ProviderError } from './providers/types.ts';
@@ -28,6 +28,9 @@ export interface ConsentGate {
     Promise<{ allowed: true } | { allowed: false; reason: string }>;
   links(ws: string, opts: { personId: string; messageId?: string; topic?: string | null }): Promise<UnsubscribeLinks>;
 }
+
+/** Rewrites a rendered email before it is sent; the message row is given for its id and workspace. */
+export type EmailTransform = (ws: string, m: MessageRow, email: ComposedEmail) => Promise<ComposedEmail>;
 
 /** Called inside the transaction that records a delivery event (outbound webhooks subscribe here). */
 export type MessageEventHook = (db: Queryable, ws: string, type: string, message: MessageRow, data: Record<string, unknown>) => Promise<void>;
@@ -61,6 +64,8 @@ export function createDeliveryService(deps: {
 }) {
   const { db, clock, log } = deps;
   let consent: ConsentGate | undefined;
+  const transforms: EmailTransform[] = [];
+  let viewUrl: ((ws: string, messageId: string) => Promise<string>) | undefined;
   const hooks: MessageEventHook[] = [];
   const limiter = new SenderLimiter(clock);
   // One pooled SMTP transport per process for TANDEM_SMTP_URL.
@@ -164,7 +169,9 @@ export function createDeliveryService(deps: {
         return;
       }
       const links = m.personId && consent ? await consent.links(ws, { personId: m.personId, messageId: m.id }) : undefined;
-      const email = await deps.composer.email(ws, m, person, links);
+      const view = viewUrl ? await viewUrl(ws, m.id) : undefined;
+      let email = await deps.composer.email(ws, m, person, links, view);
+      for (const transform of transforms) email = await transform(ws, m, email);
       if (consent) {
         const verdict = await consent.check(ws, { ...(m.personId ? { personId: m.personId } : {}), email: m.to },
           { channel: 'email', marketing: email.marketing, topic: email.topic, sendToUnsubscribed: request.sendToUnsubscribed ?? false });
@@ -199,6 +206,14 @@ export function createDeliveryService(deps: {
   }
 
   return {
+    /** Rewrites each email after rendering, before sending (click tracking, the open pixel). */
+    useTransform(transform: EmailTransform): void {
+      transforms.push(transform);
+    },
+    /** Makes `{% view_in_browser_url %}` print this message's view-in-browser URL. */
+    useViewUrl(fn: (ws: string, messageId: string) => Promise<string>): void {
+      viewUrl = fn;
+    },
     useConsent(gate: ConsentGate): void {
       consent = gate;
     },
