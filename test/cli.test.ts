@@ -104,6 +104,20 @@ describe('tandem keys', () => {
     expect(byId.get(rotated.key.id)?.revokedAt).toBeNull();
     expect(after.filter((k) => k.revokedAt === null).map((k) => k.kind).sort()).toEqual(['app', 'track', 'write']);
   }, 90_000);
+
+  it('domain add --json prints the DKIM, SPF and DMARC records; adding again prints the same', async () => {
+    const workspaceId = str(ws.workspaceId);
+    const first = parseOneJson(await runOk(['domain', 'add', 'Mail.Acme.example', '--workspace', workspaceId, '--json'], env)) as {
+      domain: string; dkim: { selector: string; name: string; value: string }; spf: { value: string }; dmarc: { name: string };
+    };
+    expect(first.domain).toBe('mail.acme.example');
+    expect(first.dkim.name).toBe(`${first.dkim.selector}._domainkey.mail.acme.example`);
+    expect(first.dkim.value).toMatch(/^v=DKIM1; k=rsa; p=[A-Za-z0-9+/=]{300,}$/);
+    expect(first.spf.value).toMatch(/^v=spf1 /);
+    expect(first.dmarc.name).toBe('_dmarc.mail.acme.example');
+    const again = parseOneJson(await runOk(['domain', 'add', 'mail.acme.example', '--workspace', workspaceId, '--json'], env));
+    expect(again).toEqual(first);
+  }, 90_000);
 });
 
 describe('bad input', () => {

@@ -6,6 +6,7 @@ import { createLogger } from '../logger.ts';
 import { openTandem, runTandem, type Role } from '../main.ts';
 import { registerAsCodeCommands } from './ascode.ts';
 import { registerWorkspaceCommands } from './workspace.ts';
+import { registerDomainCommands } from './domain.ts';
 
 const program = new Command()
   .name('tandem')
@@ -52,6 +53,7 @@ program.command('migrate').description('Apply database migrations and exit')
   });
 
 registerWorkspaceCommands(program, config);
+registerDomainCommands(program, config);
 registerAsCodeCommands(program);
 
 // One line, no stack trace: the message, and for catalogued errors the stable code (docs/errors.md).

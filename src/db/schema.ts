@@ -90,6 +90,16 @@ export interface InstanceSecretsTable {
   created_at: ColumnType<Date, Date | string | undefined, never>;
 }
 
+/** A running worker process and its graphile-worker ids (src/worker/recovery.ts). */
+export interface WorkerHeartbeatsTable {
+  id: string;
+  worker_ids: ColumnType<string[], string[] | undefined, string[]>;
+  hostname: string;
+  pid: number;
+  started_at: ColumnType<Date, Date | string | undefined, never>;
+  seen_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface DevInboxTable {
   workspace_id: string;
   id: string;
@@ -414,6 +424,7 @@ export interface Database {
   workspaces: WorkspacesTable;
   dev_inbox: DevInboxTable;
   instance_secrets: InstanceSecretsTable;
+  worker_heartbeats: WorkerHeartbeatsTable;
   senders: SendersTable;
   sending_domains: SendingDomainsTable;
   messages: MessagesTable;
