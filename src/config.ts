@@ -11,6 +11,8 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TANDEM_PUBLIC_URL: z.string().url().optional(),
   TANDEM_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  TANDEM_WORKER_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  TANDEM_WORKER_DEAD_AFTER_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(30_000),
   TANDEM_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
   TANDEM_DEDUPE_DAYS: z.coerce.number().int().min(1).max(90).default(7),
   TANDEM_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
@@ -24,6 +26,7 @@ const schema = z.object({
   TANDEM_OUTBOUND_ALLOW_PRIVATE: z.string().optional(),
   TANDEM_SIGNING_SECRET: z.string().min(32, 'at least 32 characters').optional(),
   TANDEM_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'smtp://user:pass@host:port or smtps://…').optional(),
+  TANDEM_TRACKING_URL: z.string().url().regex(/^https?:\/\//, 'an http(s) URL').optional(),
 });
 
 /** Where asset files are kept (TANDEM_ASSET_STORE). */
@@ -43,6 +46,10 @@ export interface Config {
   readonly logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   readonly publicUrl: string;
   readonly workerConcurrency: number;
+  /** How often a worker process records its heartbeat (src/worker/recovery.ts). */
+  readonly workerHeartbeatMs: number;
+  /** A worker process not seen for this long is dead: its locked jobs are unlocked for others. */
+  readonly workerDeadAfterMs: number;
   readonly dbPoolSize: number;
   readonly dedupeDays: number;
   /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
@@ -56,6 +63,8 @@ export interface Config {
   readonly signingSecret: string | undefined;
   /** An SMTP server every workspace sends email through unless it configures its own sender. */
   readonly smtpUrl: string | undefined;
+  /** Base of the open pixel, click and view-in-browser URLs (a tracking domain); default: publicUrl. */
+  readonly trackingUrl: string;
 }
 
 export class ConfigError extends Error {}
@@ -80,6 +89,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'unknown'}`);
   }
   const e = parsed.data;
+  if (e.TANDEM_WORKER_DEAD_AFTER_MS < 3 * e.TANDEM_WORKER_HEARTBEAT_MS) {
+    // Fewer than three missed heartbeats would take a busy, live worker for dead.
+    throw new ConfigError('Invalid configuration TANDEM_WORKER_DEAD_AFTER_MS: at least 3 × TANDEM_WORKER_HEARTBEAT_MS');
+  }
   return Object.freeze({
     databaseUrl: e.DATABASE_URL,
     dataDir: path.resolve(e.TANDEM_DATA_DIR),
@@ -88,6 +101,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     publicUrl: e.TANDEM_PUBLIC_URL ?? `http://localhost:${e.PORT}`,
     workerConcurrency: e.TANDEM_WORKER_CONCURRENCY,
+    workerHeartbeatMs: e.TANDEM_WORKER_HEARTBEAT_MS,
+    workerDeadAfterMs: e.TANDEM_WORKER_DEAD_AFTER_MS,
     dbPoolSize: e.TANDEM_DB_POOL_SIZE,
     dedupeDays: e.TANDEM_DEDUPE_DAYS,
     trustProxy: e.TANDEM_TRUST_PROXY === 'true',
@@ -97,6 +112,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     signingSecret: e.TANDEM_SIGNING_SECRET,
     smtpUrl: e.TANDEM_SMTP_URL,
     ...overrides,
+    // After the overrides, so that an overridden publicUrl is also the tracking default.
+    trackingUrl: overrides.trackingUrl ?? e.TANDEM_TRACKING_URL ?? overrides.publicUrl ?? e.TANDEM_PUBLIC_URL ?? `http://localhost:${e.PORT}`,
   });
 }
 

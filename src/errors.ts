@@ -71,6 +71,7 @@ export const errorCatalogue = {
   'consent.no_address': { status: 400, message: 'The person has no address on this channel.' },
   'consent.invalid_address': { status: 400, message: 'The address is not a valid email address or E.164 phone number.' },
   'consent.suppression_not_found': { status: 404, message: 'The address is not on the suppression list.' },
+  'tracking.bad_token': { status: 404, message: 'The tracking link is invalid or points to nothing.' },
   'internal': { status: 500, message: 'Internal error.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -97,4 +97,26 @@ describe('senders and bounce webhooks', () => {
     const id = await sendTo('frank@example.com');
     expect(await settled(id)).toMatchObject({ status: 'sent' });
   });
+
+  it('pauses the sender at a 0.3% complaint rate, and a paused sender sends nothing until resumed', async () => {
+    // 200 more sends by this sender (the window needs at least 200), then one complaint: 1/203 > 0.3%.
+    const ids = [];
+    for (let i = 0; i < 200; i++) ids.push(await sendTo(`bulk-${i}@example.com`));
+    for (const id of ids) await settled(id);
+    const complaint = { RecordType: 'SpamComplaint', ID: 9100, Type: 'SpamComplaint', TypeCode: 512, MessageID: 'pm-c', Email: 'bulk-7@example.com',
+      BouncedAt: new Date().toISOString(), Metadata: { tandem_message_id: ids[7] } };
+    expect((await (await hook(complaint)).json() as { applied: number }).applied).toBe(1);
+    const senders = (await api<{ senders: Array<{ id: string; status: string; pausedReason: string | null }> }>('GET', '/api/senders')).json.senders;
+    expect(senders.find((x) => x.id === senderId)).toMatchObject({ status: 'paused', pausedReason: expect.stringContaining('complaints') as unknown });
+
+    const before = sink.received.length;
+    const held = await sendTo('grace@example.com');
+    expect(await settled(held)).toMatchObject({ status: 'retrying' });
+    expect(sink.received.length).toBe(before);
+    const resumed = await api<{ status: string }>('POST', `/api/senders/${senderId}/resume`);
+    expect(resumed.json.status).toBe('active');
+    // The held message goes at its next attempt (run it now rather than wait out the back-off).
+    await t.services.delivery.send(ws.workspaceId, held);
+    expect(await settled(held)).toMatchObject({ status: 'sent' });
+  }, 60_000);
 });

@@ -192,6 +192,11 @@ function deliveryCases(): Case[] {
       bad: { body: { name: 'x', channel: 'email', config: { kind: 'fax' } }, status: 400, code: 'request.invalid', field: 'config' },
     },
     {
+      route: 'POST /api/senders/:id/resume', path: '/api/senders/{senderId}/resume', auth: 'app', status: 200,
+      expect: like({ status: 'active', pausedReason: null }),
+      bad: { path: '/api/senders/snd_00000000000000000000/resume', status: 404, code: 'sender.not_found', field: 'id' },
+    },
+    {
       route: 'DELETE /api/senders/:id', path: '/api/senders/{senderDeleteId}', auth: 'app', status: 204, expect: '',
       bad: { path: '/api/senders/snd_00000000000000000000', status: 404, code: 'sender.not_found', field: 'id' },
     },

@@ -420,7 +420,24 @@ export interface SuppressionsTable {
   created_at: Timestamp;
 }
 
+export interface TrackingSettingsTable {
+  workspace_id: string;
+  open_tracking: boolean;
+  click_tracking: boolean;
+  utm: ColumnType<Record<string, string> | null, string | null, string | null>;
+  updated_at: Timestamp;
+}
+
+export interface TrackingLinksTable {
+  workspace_id: string;
+  message_id: string;
+  idx: number;
+  url: string;
+}
+
 export interface Database {
+  tracking_settings: TrackingSettingsTable;
+  tracking_links: TrackingLinksTable;
   workspaces: WorkspacesTable;
   dev_inbox: DevInboxTable;
   instance_secrets: InstanceSecretsTable;

@@ -78,7 +78,10 @@ export function createModuleServices(deps: Deps, base: { workspaces: WorkspaceSe
   const assets = createAssetService({ db: deps.db, clock: deps.clock, log: deps.log, config: deps.config, usage: (ws, needle) => content.findReferences(ws, needle) });
   const webhooks = createWebhookService({ db: deps.db, clock: deps.clock, log: deps.log, allowPrivate: deps.config.outboundAllowPrivate, outbound: createOutboundClient({ allowPrivate: deps.config.outboundAllowPrivate, timeoutMs: 10_000 }) });
   const salesforce = createSalesforceService({ db: deps.db, clock: deps.clock, log: deps.log, allowPrivate: deps.config.outboundAllowPrivate, outbound: createOutboundClient({ allowPrivate: deps.config.outboundAllowPrivate }) });
-  const inbound = createInboundService({ db: deps.db, clock: deps.clock, suppressor: () => consent, record: (ws, m, type, status, data) => delivery.recordEvent(ws, m, type, status, data) });
+  const inbound = createInboundService({
+    db: deps.db, clock: deps.clock, suppressor: () => consent, record: (ws, m, type, status, data) => delivery.recordEvent(ws, m, type, status, data),
+    pause: (ws, id, reason) => senders.setStatus(ws, id, 'paused', reason),
+  });
   const consent = createConsentService({ db: deps.db, clock: deps.clock, config: deps.config, signing, people, peopleQuery, workspaces: base.workspaces });
   return { people, events, ingest, peopleQuery, catalog, eventStream, content, linkChecks, assets, renderer, templates, previews, devInbox, linter, signing, webhooks, salesforce, consent, domains, delivery, transactional, senders, inbound };
 }

@@ -1,8 +1,10 @@
 // graphile-worker runs every durable job (journey steps, sends, webhooks, periodic clean-ups).
-import { run, runMigrations, type Runner, type Logger as WorkerLogger } from 'graphile-worker';
+import { EventEmitter } from 'node:events';
+import { run, runMigrations, type Runner, type Logger as WorkerLogger, type WorkerEvents } from 'graphile-worker';
 import { Logger as GraphileLogger } from 'graphile-worker';
 import type { Services } from '../services.ts';
 import { moduleCrontab, moduleTasks } from '../modules/registry.ts';
+import { createWorkerRecovery } from './recovery.ts';
 
 function workerLogger(services: Services): WorkerLogger {
   const log = services.log.child({ role: 'worker' });
@@ -17,14 +19,41 @@ export async function installWorkerSchema(services: Services): Promise<void> {
   await runMigrations({ pgPool: services.pool, logger: workerLogger(services) });
 }
 
+/** Runs the jobs, with a heartbeat that unlocks the jobs of dead worker processes (recovery.ts); stop() stops both. */
 export async function startWorker(services: Services): Promise<Runner> {
-  return run({
-    pgPool: services.pool,
-    concurrency: services.config.workerConcurrency,
-    noHandleSignals: true,
-    pollInterval: 1000,
-    logger: workerLogger(services),
-    taskList: moduleTasks(services),
-    crontab: moduleCrontab.join('\n'),
-  });
+  const recovery = createWorkerRecovery(services.db, services.log.child({ role: 'worker' }),
+    { heartbeatMs: services.config.workerHeartbeatMs, deadAfterMs: services.config.workerDeadAfterMs });
+  await recovery.start();
+  // Passed to run() so that no worker:create is missed: each worker's id is in the heartbeat row.
+  const events: WorkerEvents = new EventEmitter();
+  events.on('worker:create', ({ worker }) => recovery.addWorker(worker.workerId));
+  events.on('worker:stop', ({ worker }) => recovery.removeWorker(worker.workerId));
+  let runner: Runner;
+  try {
+    runner = await run({
+      pgPool: services.pool,
+      concurrency: services.config.workerConcurrency,
+      noHandleSignals: true,
+      pollInterval: 1000,
+      logger: workerLogger(services),
+      taskList: moduleTasks(services),
+      crontab: moduleCrontab.join('\n'),
+      events,
+    });
+  } catch (err) {
+    await recovery.stop();
+    throw err;
+  }
+  // A runner that ends on its own (a fatal error) stops sending heartbeats too, so its jobs get unlocked.
+  void runner.promise.then(() => recovery.stop(), () => recovery.stop());
+  return {
+    ...runner,
+    async stop() {
+      try {
+        await runner.stop();
+      } finally {
+        await recovery.stop();
+      }
+    },
+  };
 }

@@ -17,9 +17,25 @@ const STATUS: Partial<Record<InboundEvent['kind'], MessageStatus>> = {
   delivered: 'delivered', hard_bounce: 'bounced', complaint: 'complained',
 };
 
+/** A sender pauses itself when, over the window, complaints reach 0.3% or hard bounces 5% of its sends. */
+export const HEALTH = { windowMs: 24 * 3600_000, minSends: 200, complaintRate: 0.003, bounceRate: 0.05 } as const;
+
 export function createInboundService(deps: { db: Db; clock: Clock; suppressor: () => Suppressor | undefined;
+  pause: (ws: string, senderId: string, reason: string) => Promise<void>;
   record: (ws: string, m: MessageRow, type: string, status: MessageStatus | undefined, data: Record<string, unknown>) => Promise<void> }) {
   const { db } = deps;
+
+  async function checkHealth(ws: string, senderId: string): Promise<void> {
+    const h = await createDeliveryRepo(db).senderHealth(ws, senderId, new Date(deps.clock.now().getTime() - HEALTH.windowMs));
+    if (h.sent < HEALTH.minSends) return;
+    const complaints = h.complained / h.sent;
+    const bounces = h.bounced / h.sent;
+    if (complaints >= HEALTH.complaintRate || bounces >= HEALTH.bounceRate) {
+      const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+      await deps.pause(ws, senderId, `paused itself: ${pct(complaints)} complaints and ${pct(bounces)} hard bounces over the last 24 h of ${h.sent} sends`);
+    }
+  }
+
   return {
     /** Applies verified events; answers how many were new. */
     async apply(ws: string, events: readonly InboundEvent[]): Promise<{ applied: number; duplicates: number }> {
@@ -44,6 +60,7 @@ export function createInboundService(deps: { db: Db; clock: Clock; suppressor: (
         }
         if (e.kind === 'hard_bounce' || e.kind === 'complaint') {
           await deps.suppressor()?.suppress(ws, 'email', e.email, e.kind, e.kind === 'complaint' ? 'complaint' : 'bounce', { messageId: m?.id ?? null });
+          if (m?.senderId?.startsWith('snd_')) await checkHealth(ws, m.senderId);
         }
       }
       return { applied, duplicates };

@@ -147,6 +147,19 @@ export function createDeliveryRepo(db: Queryable) {
       };
     },
 
+    /** A sender's sends since `since`, and how many of them bounced (hard) or drew a complaint. */
+    async senderHealth(ws: string, senderId: string, since: Date): Promise<{ sent: number; bounced: number; complained: number }> {
+      const row = await db.selectFrom('messages')
+        .select([
+          sql<string>`count(*)`.as('sent'),
+          sql<string>`count(*) FILTER (WHERE status = 'bounced')`.as('bounced'),
+          sql<string>`count(*) FILTER (WHERE status = 'complained')`.as('complained'),
+        ])
+        .where('workspace_id', '=', ws).where('sender_id', '=', senderId).where('sent_at', '>=', since)
+        .executeTakeFirstOrThrow();
+      return { sent: Number(row.sent), bounced: Number(row.bounced), complained: Number(row.complained) };
+    },
+
     /** Messages per status, for the metrics and tests. */
     async statusCounts(ws: string): Promise<Record<string, number>> {
       const rows = await db.selectFrom('messages').select(['status', sql<string>`count(*)`.as('n')]).where('workspace_id', '=', ws).groupBy('status').execute();

@@ -62,6 +62,18 @@ export function registerSenderRoutes(app: TandemApp, deps: { senders: SenderServ
     schema: { tags, summary: 'Add a sender: SMTP or an HTTP provider for email, Twilio for SMS (the default of its channel unless isDefault is false)', body: senderInput, response: { 201: senderView } },
   }, async (req, reply) => reply.status(201).send(out(await deps.senders.create(req.workspaceId, req.body))));
 
+  app.post('/api/senders/:id/resume', {
+    ...tandem,
+    schema: { tags, summary: 'Resume a paused sender (it pauses itself at 0.3% complaints or 5% hard bounces over 24 h)', params: z.object({ id: z.string().max(100) }), response: { 200: senderView } },
+  }, async (req) => {
+    const s = await deps.senders.get(req.workspaceId, req.params.id);
+    if (!s) throw new AppError('sender.not_found', undefined, { field: 'id' });
+    await deps.senders.setStatus(req.workspaceId, s.id, 'active', null);
+    const after = (await deps.senders.list(req.workspaceId)).find((x) => x.id === s.id);
+    if (!after) throw new AppError('sender.not_found', undefined, { field: 'id' });
+    return out(after);
+  });
+
   app.delete('/api/senders/:id', {
     ...tandem, schema: { tags, summary: 'Remove a sender', params: z.object({ id: z.string().max(100) }), response: { 204: z.null() } },
   }, async (req, reply) => {

@@ -152,10 +152,13 @@ export function createDeliveryService(deps: {
 
   async function send(ws: string, messageId: string): Promise<void> {
     // Claim: only a queued or retrying message is sent, and the attempt is counted before the provider sees it.
+    // A message still 'sending' when its job runs was interrupted (the worker died, or the job threw
+    // after the claim): a message has one job at a time (its job key), so it is sent again; the
+    // provider may already have it, the bounded duplicate of at-least-once delivery.
     const claimed = await db.transaction().execute(async (tx) => {
       const repo = createDeliveryRepo(tx);
       const m = await repo.message(ws, messageId, { forUpdate: true });
-      if (!m || (m.status !== 'queued' && m.status !== 'retrying')) return undefined;
+      if (!m || (m.status !== 'queued' && m.status !== 'retrying' && m.status !== 'sending')) return undefined;
       await repo.updateMessage(ws, m.id, { status: 'sending', attempts: m.attempts + 1, at: clock.now() });
       return { ...m, status: 'sending' as const, attempts: m.attempts + 1 };
     });
