@@ -8,6 +8,9 @@ const MESSAGE_EVENTS: Record<string, string> = {
 };
 
 export function connectModules(s: ModuleServices): void {
+  // A merge keeps the stricter consent of the two profiles (an opt-out is never lost).
+  s.people.onMerge((tx, ws, primary, secondary) => s.consent.mergePeople(tx, ws, primary, secondary));
+
   s.consent.onChange(async (tx, c) => {
     await s.webhooks.emit(tx, c.workspaceId, 'consent.changed', {
       personId: c.personId, kind: c.kind, channel: c.channel, topic: c.topic, address: c.address,

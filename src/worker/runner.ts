@@ -46,14 +46,18 @@ export async function startWorker(services: Services): Promise<Runner> {
   }
   // A runner that ends on its own (a fatal error) stops sending heartbeats too, so its jobs get unlocked.
   void runner.promise.then(() => recovery.stop(), () => recovery.stop());
+  let stopping: Promise<void> | undefined;
   return {
     ...runner,
-    async stop() {
-      try {
-        await runner.stop();
-      } finally {
-        await recovery.stop();
-      }
+    stop() {
+      stopping ??= (async () => {
+        try {
+          await runner.stop();
+        } finally {
+          await recovery.stop();
+        }
+      })();
+      return stopping;
     },
   };
 }

@@ -143,3 +143,22 @@ describe('changes', () => {
     await expect(consent.suppress(ws.workspaceId, 'sms', 'not a phone', 'manual', 'admin')).rejects.toMatchObject({ code: 'consent.invalid_address' });
   });
 });
+
+describe('merges', () => {
+  const email = (marketing: boolean, topic?: string) => ({ channel: 'email' as const, marketing, ...(topic ? { topic } : {}) });
+
+  it('keeps an opt-out that only the merged-away profile held (the wired services)', async () => {
+    const c = t.services.consent;
+    const kept = await person();
+    const merged = await person();
+    await c.setConsent(ws.workspaceId, merged.id, { unsubscribedAll: { email: true }, topics: { news: false } }, { source: 'api' });
+    await c.setConsent(ws.workspaceId, kept.id, { topics: { tips: true } }, { source: 'api' });
+    expect(await c.check(ws.workspaceId, { personId: kept.id }, email(true))).toEqual({ allowed: true });
+
+    await t.services.people.merge(ws.workspaceId, { id: kept.id }, { id: merged.id });
+    expect(await c.check(ws.workspaceId, { personId: kept.id }, email(true))).toEqual({ allowed: false, reason: 'unsubscribed' });
+    expect(await c.check(ws.workspaceId, { personId: kept.id }, { ...email(true, 'news'), sendToUnsubscribed: true }))
+      .toEqual({ allowed: false, reason: 'topic_unsubscribed' });
+    expect(await c.check(ws.workspaceId, { personId: kept.id }, { ...email(true, 'tips'), sendToUnsubscribed: true })).toEqual({ allowed: true });
+  });
+});

@@ -35,6 +35,28 @@ export interface LedgerInsert {
 
 export function createConsentRepo(db: Queryable) {
   return {
+    /**
+     * Two people merged: the secondary's topic states and global unsubscribes move to the primary,
+     * keeping the stricter (an unsubscribe on either profile survives the merge).
+     */
+    async mergePeople(ws: string, primary: string, secondary: string): Promise<void> {
+      await sql`
+        INSERT INTO topic_subscriptions (workspace_id, person_id, topic_id, state, updated_at)
+        SELECT workspace_id, ${primary}::uuid, topic_id, state, updated_at FROM topic_subscriptions
+        WHERE workspace_id = ${ws} AND person_id = ${secondary}::uuid
+        ON CONFLICT (workspace_id, person_id, topic_id) DO UPDATE SET
+          state = CASE WHEN topic_subscriptions.state = 'unsubscribed' OR EXCLUDED.state = 'unsubscribed' THEN 'unsubscribed'
+                       ELSE topic_subscriptions.state END,
+          updated_at = greatest(topic_subscriptions.updated_at, EXCLUDED.updated_at)`.execute(db);
+      await sql`
+        INSERT INTO channel_consent (workspace_id, person_id, channel, unsubscribed, updated_at)
+        SELECT workspace_id, ${primary}::uuid, channel, unsubscribed, updated_at FROM channel_consent
+        WHERE workspace_id = ${ws} AND person_id = ${secondary}::uuid
+        ON CONFLICT (workspace_id, person_id, channel) DO UPDATE SET
+          unsubscribed = channel_consent.unsubscribed OR EXCLUDED.unsubscribed,
+          updated_at = greatest(channel_consent.updated_at, EXCLUDED.updated_at)`.execute(db);
+    },
+
     async insertTopic(ws: string, id: string, t: Omit<Topic, 'id' | 'createdAt' | 'updatedAt'>, at: Date): Promise<Topic | undefined> {
       const row = await db.insertInto('topics').values({
         workspace_id: ws, id, key: t.key, name: t.name, description: t.description, default_state: t.default,

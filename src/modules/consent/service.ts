@@ -130,6 +130,11 @@ export function createConsentService(deps: ConsentDeps) {
      * May this message go out? Suppressed addresses and deleted people never get anything;
      * transactional messages ignore unsubscribes; marketing needs the channel, and the topic, to allow it.
      */
+    /** Inside the people merge's transaction, before the secondary is deleted: its consent moves, stricter state kept. */
+    async mergePeople(tx: Queryable, ws: string, primary: string, secondary: string): Promise<void> {
+      await createConsentRepo(tx).mergePeople(ws, primary, secondary);
+    },
+
     async check(ws: string, who: CheckWho, what: CheckWhat): Promise<CheckResult> {
       const repo = createConsentRepo(db);
       let email = who.email;

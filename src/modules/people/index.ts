@@ -1,4 +1,4 @@
-export { createPeopleService, isPersonId, type PeopleService } from './service.ts';
+export { createPeopleService, isPersonId, type PeopleService, type MergeHook } from './service.ts';
 export type { BatchResolver, Resolution } from './identity.ts';
 export type { PersonRef, Device } from './types.ts';
 export { createPeopleQueryService, type PeopleQueryService } from './query-service.ts';

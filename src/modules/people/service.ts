@@ -13,16 +13,21 @@ export function isPersonId(value: string): boolean {
   return UUID.test(value);
 }
 
+/** Runs inside a merge's transaction before the secondary person is deleted (consent moves its rows). */
+export type MergeHook = (tx: Queryable, ws: string, primary: string, secondary: string) => Promise<void>;
+
 /** Moves everything of secondary to primary inside the caller's transaction. */
-export async function mergePeopleIn(db: Queryable, ws: string, primary: string, secondary: string, at: Date): Promise<void> {
+export async function mergePeopleIn(db: Queryable, ws: string, primary: string, secondary: string, at: Date, hooks: readonly MergeHook[] = []): Promise<void> {
   if (primary === secondary) return;
   const repo = createPeopleRepo(db);
   await repo.lockPeople(ws, [primary, secondary]);
+  for (const hook of hooks) await hook(db, ws, primary, secondary);
   await repo.mergeInto(ws, primary, secondary, at);
 }
 
 export function createPeopleService(deps: { db: Db; clock: Clock }) {
   const { db, clock } = deps;
+  const mergeHooks: MergeHook[] = [];
 
   async function findIn(q: Queryable, ws: string, ref: PersonRef): Promise<string | undefined> {
     const repo = createPeopleRepo(q);
@@ -65,9 +70,14 @@ export function createPeopleService(deps: { db: Db; clock: Clock }) {
   }
 
   return {
+    /** Run `hook` in every merge of two people (identity resolution and explicit merges alike). */
+    onMerge(hook: MergeHook): void {
+      mergeHooks.push(hook);
+    },
+
     /** A resolver for one ingest batch inside the caller's transaction. */
     resolver(tx: Queryable, ws: string, now: Date): BatchResolver {
-      return createResolver(tx, ws, now, (primary, secondary) => mergePeopleIn(tx, ws, primary, secondary, now));
+      return createResolver(tx, ws, now, (primary, secondary) => mergePeopleIn(tx, ws, primary, secondary, now, mergeHooks));
     },
 
     find(ws: string, ref: PersonRef): Promise<string | undefined> {
@@ -80,7 +90,7 @@ export function createPeopleService(deps: { db: Db; clock: Clock }) {
         const p = await mustFind(tx, ws, primary, 'primary');
         const s = await mustFind(tx, ws, secondary, 'secondary');
         if (p === s) return p;
-        await mergePeopleIn(tx, ws, p, s, clock.now());
+        await mergePeopleIn(tx, ws, p, s, clock.now(), mergeHooks);
         return p;
       });
     },

@@ -1,0 +1,99 @@
+// Crash recovery: the jobs a dead worker process left locked run again within seconds, not 4 hours;
+// live processes' jobs are left alone; a clean stop removes the process's heartbeat.
+import { sql } from 'kysely';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestTandem, type TestTandem } from '../../test/harness.ts';
+import { enqueueJob } from './jobs.ts';
+import { createWorkerRecovery } from './recovery.ts';
+
+const log = pino({ level: 'silent' });
+
+async function lockedJob(t: TestTandem, lockedBy: string): Promise<string> {
+  await enqueueJob(t.services.db, 'delivery:purge_idempotency', {}, { jobKey: `recovery-test:${lockedBy}` });
+  const row = await sql<{ id: string }>`
+    UPDATE graphile_worker._private_jobs SET locked_at = now() - interval '10 seconds', locked_by = ${lockedBy}
+    WHERE key = ${`recovery-test:${lockedBy}`} RETURNING id::text`.execute(t.services.db);
+  return row.rows[0]!.id;
+}
+
+async function heartbeat(t: TestTandem, id: string, workerIds: string[], ageSeconds: number): Promise<void> {
+  await sql`INSERT INTO worker_heartbeats (id, worker_ids, hostname, pid, seen_at)
+    VALUES (${id}, ${workerIds}::text[], 'elsewhere', 1, now() - make_interval(secs => ${ageSeconds}))`.execute(t.services.db);
+}
+
+async function job(t: TestTandem, id: string): Promise<{ locked_by: string | null } | undefined> {
+  return (await sql<{ locked_by: string | null }>`SELECT locked_by FROM graphile_worker.jobs WHERE id = ${id}::bigint`.execute(t.services.db)).rows[0];
+}
+
+describe('worker recovery (sweep)', () => {
+  let t: TestTandem;
+  beforeAll(async () => { t = await createTestTandem(); });
+  afterAll(async () => { await t.close(); });
+
+  it('unlocks the jobs of processes not seen for deadAfterMs, and only theirs', async () => {
+    await heartbeat(t, 'dead-process', ['w-dead-1', 'w-dead-2'], 60);
+    await heartbeat(t, 'live-process', ['w-live'], 0);
+    const dead1 = await lockedJob(t, 'w-dead-1');
+    const dead2 = await lockedJob(t, 'w-dead-2');
+    const live = await lockedJob(t, 'w-live');
+
+    const recovery = createWorkerRecovery(t.services.db, log, { heartbeatMs: 60_000, deadAfterMs: 30_000 });
+    await recovery.start();
+    expect(await recovery.sweep()).toEqual({ processes: 1, jobs: 2 });
+    expect(await job(t, dead1)).toEqual({ locked_by: null });
+    expect(await job(t, dead2)).toEqual({ locked_by: null });
+    expect(await job(t, live)).toEqual({ locked_by: 'w-live' });
+    const rows = await t.services.db.selectFrom('worker_heartbeats').select('id').orderBy('id').execute();
+    expect(rows.map((r) => r.id).sort()).toEqual(['live-process', recovery.id].sort());
+
+    // Nothing more to do the second time.
+    expect(await recovery.sweep()).toEqual({ processes: 0, jobs: 0 });
+    await recovery.stop();
+    expect(await t.services.db.selectFrom('worker_heartbeats').select('id').where('id', '=', recovery.id).execute()).toEqual([]);
+  });
+
+  it('a process taken for dead records itself again at its next heartbeat', async () => {
+    const recovery = createWorkerRecovery(t.services.db, log, { heartbeatMs: 60_000, deadAfterMs: 30_000 });
+    await recovery.start();
+    recovery.addWorker('w-slow');
+    await recovery.beat();
+    await t.services.db.deleteFrom('worker_heartbeats').where('id', '=', recovery.id).execute();
+    await recovery.beat();
+    const row = await t.services.db.selectFrom('worker_heartbeats').select('worker_ids').where('id', '=', recovery.id).executeTakeFirst();
+    expect(row?.worker_ids).toEqual(['w-slow']);
+    await recovery.stop();
+  });
+});
+
+describe('worker recovery (running worker)', () => {
+  let t: TestTandem;
+  beforeAll(async () => {
+    t = await createTestTandem({ worker: true, config: { workerConcurrency: 3, workerHeartbeatMs: 200, workerDeadAfterMs: 1_000 } });
+  });
+  afterAll(async () => { await t.close(); });
+
+  it('records its worker ids, and runs a dead process\'s locked job within seconds', async () => {
+    const deadline = Date.now() + 10_000;
+    let ids: string[] = [];
+    while (ids.length < 3 && Date.now() < deadline) {
+      ids = (await t.services.db.selectFrom('worker_heartbeats').select('worker_ids').execute()).flatMap((r) => r.worker_ids);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(ids).toHaveLength(3);
+
+    await heartbeat(t, 'killed-process', ['w-killed'], 5);
+    const id = await lockedJob(t, 'w-killed');
+    const started = Date.now();
+    while ((await job(t, id)) !== undefined && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 50));
+    // Unlocked by the heartbeat loop, then run (and so deleted) by the live worker.
+    expect(await job(t, id)).toBeUndefined();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await t.services.db.selectFrom('worker_heartbeats').select('id').where('id', '=', 'killed-process').execute()).toEqual([]);
+  });
+
+  it('stop() removes the heartbeat row', async () => {
+    await t.worker!.stop();
+    expect(await t.services.db.selectFrom('worker_heartbeats').select('id').execute()).toEqual([]);
+  });
+});
