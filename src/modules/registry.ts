@@ -71,7 +71,7 @@ export function createModuleServices(deps: Deps, base: { workspaces: WorkspaceSe
   const domains = createDomainService({ db: deps.db, clock: deps.clock });
   const composer = createMessageComposer({ templates, renderer, config: deps.config });
   const senders = createSenderService({ db: deps.db, clock: deps.clock });
-  const delivery = createDeliveryService({ db: deps.db, clock: deps.clock, log: deps.log, config: deps.config, composer, domains, peopleQuery, devInbox, senders });
+  const delivery = createDeliveryService({ db: deps.db, clock: deps.clock, log: deps.log, config: deps.config, composer, domains, peopleQuery, devInbox, senders, workspaces: base.workspaces });
   const transactional = createTransactionalService({ db: deps.db, clock: deps.clock, delivery, content, peopleQuery });
   const linter = createTemplateLinter({ loader: templates.loader, renderer, config: deps.config, knownNames: async (ws) => buildKnownNames(await catalog.list(ws)) });
   const linkChecks = createLinkCheckService({ db: deps.db, clock: deps.clock, log: deps.log, outbound: createOutboundClient(), htmlOf: (ws, id) => templates.compiledHtml(ws, id), hostedAssetPrefixes: [`${deps.config.publicUrl}/assets/`] });
@@ -114,4 +114,5 @@ export const moduleCrontab: string[] = [
   '41 3 * * * content:check_all_links',
   '23 4 * * * webhooks:purge',
   '29 * * * * delivery:purge_idempotency',
+  '37 2 * * * delivery:purge_content',
 ];

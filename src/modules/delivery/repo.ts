@@ -160,6 +160,14 @@ export function createDeliveryRepo(db: Queryable) {
       return { sent: Number(row.sent), bounced: Number(row.bounced), complained: Number(row.complained) };
     },
 
+    /** Forgets the HTML and text of messages sent before `before` (the subject and timeline stay). */
+    async purgeContent(ws: string, before: Date): Promise<number> {
+      const res = await db.updateTable('messages').set({ html: null, text: null })
+        .where('workspace_id', '=', ws).where('sent_at', '<', before)
+        .where((eb) => eb.or([eb('html', 'is not', null), eb('text', 'is not', null)])).executeTakeFirst();
+      return Number(res.numUpdatedRows);
+    },
+
     /** Messages per status, for the metrics and tests. */
     async statusCounts(ws: string): Promise<Record<string, number>> {
       const rows = await db.selectFrom('messages').select(['status', sql<string>`count(*)`.as('n')]).where('workspace_id', '=', ws).groupBy('status').execute();

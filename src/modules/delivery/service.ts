@@ -61,6 +61,8 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
 export function createDeliveryService(deps: {
   db: Db; clock: Clock; log: Logger; config: Pick<Config, 'smtpUrl' | 'publicUrl'>;
   composer: MessageComposer; domains: DomainService; peopleQuery: PeopleQueryService; devInbox: DevInboxSink; senders: SenderService;
+  /** Workspaces and their settings (the message retention). */
+  workspaces: { list(): Promise<Array<{ id: string; settings: { messageRetentionDays?: number } }>> };
 }) {
   const { db, clock, log } = deps;
   let consent: ConsentGate | undefined;
@@ -264,6 +266,15 @@ export function createDeliveryService(deps: {
           const p = payload as { workspaceId?: string; messageId?: string };
           if (typeof p.workspaceId !== 'string' || typeof p.messageId !== 'string') return;
           await send(p.workspaceId, p.messageId);
+        },
+        // Daily: the rendered content of messages older than each workspace's retention is forgotten.
+        'delivery:purge_content': async () => {
+          for (const w of await deps.workspaces.list()) {
+            const days = w.settings.messageRetentionDays;
+            if (typeof days === 'number' && days > 0) {
+              await createDeliveryRepo(db).purgeContent(w.id, new Date(clock.now().getTime() - days * 86_400_000));
+            }
+          }
         },
         'delivery:purge_idempotency': async () => {
           await createDeliveryRepo(db).purgeKeys(new Date(clock.now().getTime() - 24 * 3600_000));

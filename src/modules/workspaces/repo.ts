@@ -8,6 +8,8 @@ export interface WorkspaceSettings {
   fromAddress?: string;
   replyTo?: string;
   defaultLocale?: string;
+  /** Days the rendered content of sent messages is kept (subject stays); unset: kept. */
+  messageRetentionDays?: number;
 }
 
 export interface WorkspaceRow {

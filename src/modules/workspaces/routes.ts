@@ -7,6 +7,7 @@ const settingsView = z.object({
   postalAddress: z.string().optional().describe('Printed in email footers (CAN-SPAM / CASL ask for one)'),
   fromName: z.string().optional(), fromAddress: z.string().optional(), replyTo: z.string().optional(),
   defaultLocale: z.string().optional().describe('The locale of templates without a matching translation'),
+  messageRetentionDays: z.number().int().optional().describe('Days the HTML and text of sent messages are kept'),
 });
 
 const workspaceView = z.object({ id: z.string(), name: z.string(), siteId: z.string(), createdAt: z.string(), settings: settingsView });
@@ -17,6 +18,7 @@ const settingsChange = z.object({
   fromAddress: z.email().max(320).nullable().optional(),
   replyTo: z.email().max(320).nullable().optional(),
   defaultLocale: z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$/, 'a locale such as "en" or "pt-BR"').nullable().optional(),
+  messageRetentionDays: z.number().int().min(1).max(3650).nullable().optional(),
 }).strict().describe('Fields to set; null removes one');
 
 function workspaceOut(ws: WorkspaceRow): z.infer<typeof workspaceView> {

@@ -70,19 +70,19 @@ export function createWorkspaceService(deps: { db: Db; clock: Clock }) {
     },
 
     /** Rename, and merge settings (a field set to null is removed). */
-    async update(workspaceId: string, change: { name?: string | undefined; settings?: { [K in keyof WorkspaceSettings]?: string | null } | undefined }): Promise<WorkspaceRow> {
+    async update(workspaceId: string, change: { name?: string | undefined; settings?: { [K in keyof WorkspaceSettings]?: WorkspaceSettings[K] | null } | undefined }): Promise<WorkspaceRow> {
       return db.transaction().execute(async (tx) => {
         const repo = createWorkspaceRepo(tx);
         const ws = await repo.findWorkspace(workspaceId);
         if (!ws) throw new AppError('workspace.not_found', undefined, { field: 'workspaceId' });
-        const settings: Record<string, string> = { ...ws.settings };
+        const settings: Record<string, string | number> = { ...ws.settings };
         for (const [k, v] of Object.entries(change.settings ?? {})) {
           if (v === null) delete settings[k];
           else if (v !== undefined) settings[k] = v;
         }
         const updated = await repo.updateWorkspace(workspaceId, {
           ...(change.name !== undefined ? { name: change.name } : {}),
-          ...(change.settings !== undefined ? { settings } : {}),
+          ...(change.settings !== undefined ? { settings: settings as WorkspaceSettings } : {}),
         });
         if (!updated) throw new AppError('workspace.not_found', undefined, { field: 'workspaceId' });
         return updated;
