@@ -33,10 +33,10 @@ describe('message retention', () => {
     await t.services.workspaces.update(ws.workspaceId, { settings: { messageRetentionDays: 30 } });
     const purge = t.services.delivery.tasks()['delivery:purge_content'];
     clock.advance(29 * 86_400_000);
-    await purge({});
+    await purge();
     expect((await message(kept)).html).toContain('Secret 42');
     clock.advance(2 * 86_400_000);
-    await purge({});
+    await purge();
     expect(await message(kept)).toMatchObject({ subject: 'Hello', html: null, text: null, status: 'sent' });
     expect((await message(kept)).events.map((e) => e.type)).toEqual(['queued', 'sent']);
   });

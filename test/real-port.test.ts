@@ -36,6 +36,8 @@ interface Seed {
   /** Consent: topics to read/change and to delete, a suppressed address, signed links of the person 'u-consent'. */
   topicId: string; topicDeleteId: string; suppressedAddress: string;
   unsubscribeToken: string; preferencesToken: string; confirmToken: string;
+  /** Tracking: a click token (its link is https://example.com/tracked), the pixel's file name, a view token. */
+  clickToken: string; pixelFile: string; viewToken: string;
 }
 
 interface Bad {
@@ -303,6 +305,48 @@ function contentCases(kind: ContentKind): Case[] {
 }
 
 /** Consent: topics, a person's consent and ledger, suppressions (app key), and the public pages (no key). */
+/** Open and click tracking, view in browser, tracking settings, template metrics. */
+function trackingCases(): Case[] {
+  const badLink = (path: string): Bad => ({ path, status: 404, code: 'tracking.bad_token', html: true });
+  const settings = { openTracking: true, clickTracking: true, utm: { source: 'tandem', medium: 'email' } };
+  const BOOL: unknown = expect.any(Boolean);
+  return [
+    {
+      route: 'GET /c/:token', path: '/c/{clickToken}', auth: 'none', status: 302, expect: '',
+      check: (res) => expect(res.headers.get('location')).toBe('https://example.com/tracked'),
+      bad: badLink('/c/forged.token'),
+    },
+    {
+      route: 'GET /o/:file', path: '/o/{pixelFile}', auth: 'none', status: 200, expect: matching(/^GIF89a/),
+      check: (res) => {
+        expect(res.headers.get('content-type')).toBe('image/gif');
+        expect(res.headers.get('cache-control')).toContain('no-store');
+      },
+      bad: badLink('/o/forged.token.gif'),
+    },
+    {
+      route: 'GET /v/:token', path: '/v/{viewToken}', auth: 'none', status: 200, expect: contains('This message is not available'),
+      check: (res) => {
+        expect(res.headers.get('x-frame-options')).toBe('DENY');
+        expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+      },
+      bad: badLink('/v/forged.token'),
+    },
+    {
+      route: 'GET /api/tracking/settings', auth: 'app', status: 200, expect: { openTracking: BOOL, clickTracking: BOOL, utm: nullOr(OBJ) },
+    },
+    {
+      route: 'PUT /api/tracking/settings', auth: 'app', body: settings, status: 200, expect: settings,
+      bad: { body: { openTracking: 'yes', clickTracking: true }, status: 400, code: 'request.invalid', field: 'openTracking' },
+    },
+    {
+      route: 'GET /api/content/templates/:id/metrics', path: '/api/content/templates/{templateId}/metrics', auth: 'app', status: 200,
+      expect: (s: Seed) => like({ templateId: s.templateId, total: NUM, sent: NUM, opened: NUM, clicked: NUM, rates: OBJ }),
+      bad: { path: '/api/content/templates/tpl_nope/metrics', status: 404, code: 'content.not_found', field: 'id' },
+    },
+  ];
+}
+
 function consentCases(): Case[] {
   const topic = (o: Record<string, unknown>) => ({
     id: matching(/^top_[0-9a-f]{20}$/), key: STR, name: STR, description: STR, default: STR, channel: STR, doubleOptIn: false,
@@ -669,6 +713,7 @@ const CASES: Case[] = [
   },
 
   ...consentCases(),
+  ...trackingCases(),
 
   // Salesforce connector (no call to Salesforce is made by these routes).
   {
@@ -739,6 +784,8 @@ async function send(c: Case, opts: { path?: string; body?: unknown; wrongKey?: b
   const multipart = body instanceof FormData;
   return fetch(`${t.baseUrl}${fill(opts.path ?? c.path ?? routePath, seed)}`, {
     method,
+    // A tracked link answers 302: the case checks the redirect itself.
+    redirect: 'manual',
     headers: {
       ...credentials(c.auth, seed.ws, opts.wrongKey),
       ...(body === undefined || multipart ? {} : { 'content-type': 'application/json' }),
@@ -852,6 +899,7 @@ beforeAll(async () => {
     templateId: await content('template', 'template-seed'), templateDeleteId: await content('template', 'template-delete'),
     ...await seedAssets(ws.workspaceId),
     ...await seedConsent(ws.workspaceId),
+    ...await seedTracking(ws.workspaceId),
     webhookEndpointId: (await t.services.webhooks.create(ws.workspaceId, { url: 'https://hooks.example.com/seed', description: 'Seed', eventTypes: ['*'] })).id,
     webhookDeleteId: (await t.services.webhooks.create(ws.workspaceId, { url: 'https://hooks.example.com/delete', eventTypes: ['*'] })).id,
     devInboxId: (await t.services.devInbox.deliver(ws.workspaceId, {
@@ -882,6 +930,23 @@ async function seedConsent(workspaceId: string): Promise<Pick<Seed, 'topicId' | 
   return {
     topicId: topic.id, topicDeleteId: doomed.id, suppressedAddress: 'unsuppress@example.com',
     unsubscribeToken: token(links.oneClickUrl), preferencesToken: token(links.preferencesUrl), confirmToken: token(confirmUrl),
+  };
+}
+
+/** A queued message whose email went through the tracking transform (one tracked link, the pixel). */
+async function seedTracking(workspaceId: string): Promise<Pick<Seed, 'clickToken' | 'pixelFile' | 'viewToken'>> {
+  const { message } = await t.services.db.transaction().execute((tx) => t.services.delivery.enqueue(tx, workspaceId, {
+    idempotencyKey: 'seed-tracking', source: 'transactional', channel: 'email', to: 'ann@example.com', personId: null, templateId: null,
+    request: { inline: { subject: 'Tracked', body: '<p>Hi</p>' } }, retain: true,
+  }));
+  const email = await t.services.tracking.transform(workspaceId, message, {
+    from: { address: 'news@example.com' }, subject: 'Tracked', text: '', headers: {}, marketing: false, topic: null, templateVersion: null,
+    html: '<html><body><a href="https://example.com/tracked">Tracked</a></body></html>',
+  });
+  const grab = (re: RegExp) => re.exec(email.html)?.[1] ?? '';
+  return {
+    clickToken: grab(/\/c\/([^"]+)"/), pixelFile: grab(/\/o\/([^"]+)"/),
+    viewToken: (await t.services.tracking.viewUrl(workspaceId, message.id)).split('/').pop() ?? '',
   };
 }
 

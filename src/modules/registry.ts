@@ -26,6 +26,7 @@ import type { DeliveryService, DomainService, TransactionalService } from './del
 import { createWebhookService, registerWebhookRoutes, type WebhookService } from './webhooks/index.ts';
 import { createSalesforceService, registerSalesforceRoutes, type SalesforceService } from './salesforce/index.ts';
 import { createConsentService, registerConsentRoutes, type ConsentService } from './consent/index.ts';
+import { createTrackingService, registerTrackingRoutes, type TrackingService } from './tracking/index.ts';
 
 export interface ModuleServices {
   people: PeopleService;
@@ -46,6 +47,7 @@ export interface ModuleServices {
   webhooks: WebhookService;
   salesforce: SalesforceService;
   consent: ConsentService;
+  tracking: TrackingService;
   domains: DomainService;
   delivery: DeliveryService;
   transactional: TransactionalService;
@@ -83,7 +85,8 @@ export function createModuleServices(deps: Deps, base: { workspaces: WorkspaceSe
     pause: (ws, id, reason) => senders.setStatus(ws, id, 'paused', reason),
   });
   const consent = createConsentService({ db: deps.db, clock: deps.clock, config: deps.config, signing, people, peopleQuery, workspaces: base.workspaces });
-  return { people, events, ingest, peopleQuery, catalog, eventStream, content, linkChecks, assets, renderer, templates, previews, devInbox, linter, signing, webhooks, salesforce, consent, domains, delivery, transactional, senders, inbound };
+  const tracking = createTrackingService({ db: deps.db, clock: deps.clock, log: deps.log, config: deps.config, signing, delivery, content });
+  return { people, events, ingest, peopleQuery, catalog, eventStream, content, linkChecks, assets, renderer, templates, previews, devInbox, linter, signing, webhooks, salesforce, consent, domains, delivery, transactional, senders, inbound, tracking };
 }
 
 export function registerModuleRoutes(app: TandemApp, services: Services): void {
@@ -102,6 +105,7 @@ export function registerModuleRoutes(app: TandemApp, services: Services): void {
   registerWebhookRoutes(app, services.webhooks);
   registerSalesforceRoutes(app, services.salesforce);
   registerConsentRoutes(app, { consent: services.consent, peopleQuery: services.peopleQuery });
+  registerTrackingRoutes(app, services.tracking);
 }
 
 export function moduleTasks(services: Services): TaskList {

@@ -27,6 +27,10 @@ export function connectModules(s: ModuleServices): void {
     links: (ws, opts) => s.consent.links(ws, opts),
   });
 
+  // Tracking rewrites each email (tracked links, UTM tags, open pixel) and makes its view-in-browser URL.
+  s.delivery.useTransform((ws, m, email) => s.tracking.transform(ws, m, email));
+  s.delivery.useViewUrl((ws, messageId) => s.tracking.viewUrl(ws, messageId));
+
   s.delivery.onMessageEvent(async (tx, ws, type, m, data) => {
     const event = MESSAGE_EVENTS[type];
     if (!event) return;

@@ -66,9 +66,9 @@ export function badLinkPage(): string {
 }
 
 export function notKeptPage(): string {
-  return page('This message was not kept', '<p>The sender chose not to keep a copy of this message, so it cannot be shown here. The copy in your mailbox is the only one.</p>');
+  return page('This message was not kept', '<p>The sender does not keep a copy of this message, so it cannot be shown here. The copy in your mailbox is the only one.</p>');
 }
 
 export function notSentPage(): string {
-  return page('This message is not available', '<p>This message has not been sent, so there is nothing to show yet.</p>');
+  return page('This message is not available', '<p>This message has not been sent, so there is nothing to show.</p>');
 }

@@ -3,14 +3,14 @@
 // query here is simpler and faster than a read API on the delivery module for it.
 import { sql } from 'kysely';
 import type { Queryable } from '../../db/pool.ts';
-import type { TemplateCounts, TrackingSettings, Utm } from './types.ts';
+import type { TemplateCounts, TrackingSettings } from './types.ts';
 
 export function createTrackingRepo(db: Queryable) {
   return {
     async settings(ws: string): Promise<TrackingSettings | undefined> {
       const row = await db.selectFrom('tracking_settings').select(['open_tracking', 'click_tracking', 'utm'])
         .where('workspace_id', '=', ws).executeTakeFirst();
-      return row && { openTracking: row.open_tracking, clickTracking: row.click_tracking, utm: (row.utm as Utm | null) ?? null };
+      return row && { openTracking: row.open_tracking, clickTracking: row.click_tracking, utm: row.utm ?? null };
     },
 
     async saveSettings(ws: string, s: TrackingSettings, at: Date): Promise<void> {
@@ -21,12 +21,19 @@ export function createTrackingRepo(db: Queryable) {
         .execute();
     },
 
-    /** Replaces the message's recorded links (a retried send renders again and records its own). */
-    async saveLinks(ws: string, messageId: string, urls: string[]): Promise<void> {
-      await db.deleteFrom('tracking_links').where('workspace_id', '=', ws).where('message_id', '=', messageId).execute();
+    /**
+     * Records the message's links. A retried send renders again: `replace` also drops links past the new
+     * count (a first attempt has none to drop, and skips that query).
+     */
+    async saveLinks(ws: string, messageId: string, urls: string[], opts: { replace: boolean }): Promise<void> {
+      if (opts.replace) {
+        await db.deleteFrom('tracking_links').where('workspace_id', '=', ws).where('message_id', '=', messageId)
+          .where('idx', '>=', urls.length).execute();
+      }
       if (urls.length === 0) return;
       await db.insertInto('tracking_links')
         .values(urls.map((url, idx) => ({ workspace_id: ws, message_id: messageId, idx, url })))
+        .onConflict((oc) => oc.columns(['workspace_id', 'message_id', 'idx']).doUpdateSet((eb) => ({ url: eb.ref('excluded.url') })))
         .execute();
     },
 
@@ -36,9 +43,9 @@ export function createTrackingRepo(db: Queryable) {
       return row?.url;
     },
 
-    /** The stored HTML of a message: undefined when there is no such message, null when it was not kept. */
-    async messageHtml(ws: string, messageId: string): Promise<{ html: string | null; retain: boolean } | undefined> {
-      return db.selectFrom('messages').select(['html', 'retain']).where('workspace_id', '=', ws).where('id', '=', messageId).executeTakeFirst();
+    /** The stored HTML of a message (null: not kept, or not rendered yet); undefined when there is no such message. */
+    async messageHtml(ws: string, messageId: string): Promise<{ html: string | null; status: string } | undefined> {
+      return db.selectFrom('messages').select(['html', 'status']).where('workspace_id', '=', ws).where('id', '=', messageId).executeTakeFirst();
     },
 
     async templateCounts(ws: string, templateId: string): Promise<TemplateCounts> {

@@ -19,6 +19,8 @@ export const PURPOSES = { click: 'click', open: 'open', view: 'view' } as const;
 /** Links past this many in one message are left as they are (bounds what one send stores). */
 export const MAX_LINKS = 500;
 const SETTINGS_TTL_MS = 5_000;
+/** Statuses of a message not sent yet (and of one never sent: its content was never rendered). */
+const NOT_SENT = new Set(['queued', 'sending', 'retrying', 'failed', 'suppressed']);
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
 const rate = (n: number, d: number): number | null => (d > 0 ? Math.round((n / d) * 10_000) / 10_000 : null);
@@ -106,7 +108,7 @@ export function createTrackingService(deps: {
         },
         pixelUrl: s.openTracking ? `${base}/o/${signer.sign(PURPOSES.open, { w: ws, m: m.id })}.gif` : undefined,
       });
-      if (s.clickTracking) await createTrackingRepo(db).saveLinks(ws, m.id, links);
+      if (s.clickTracking) await createTrackingRepo(db).saveLinks(ws, m.id, links, { replace: m.attempts > 1 });
       return { ...email, html };
     },
 
@@ -133,11 +135,15 @@ export function createTrackingService(deps: {
       return true;
     },
 
-    /** The message's stored HTML (null: not kept, or not sent yet: see `retain`); null: no such message. */
-    async view(token: string): Promise<{ html: string | null; retain: boolean } | null> {
+    /**
+     * The message's stored HTML; html null: not sent yet (`sent` false), or sent with retention disabled or
+     * past the workspace's retention days. null: no such message.
+     */
+    async view(token: string): Promise<{ html: string | null; sent: boolean } | null> {
       const t = await open('view', token);
-      if (!t) return null;
-      return (await createTrackingRepo(db).messageHtml(t.ws, t.messageId)) ?? null;
+      const m = t && await createTrackingRepo(db).messageHtml(t.ws, t.messageId);
+      if (!m) return null;
+      return { html: m.html, sent: !NOT_SENT.has(m.status) };
     },
 
     settings,
