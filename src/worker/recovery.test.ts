@@ -4,17 +4,21 @@ import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestTandem, type TestTandem } from '../../test/harness.ts';
+import { ConfigError, loadConfig } from '../config.ts';
 import { enqueueJob } from './jobs.ts';
 import { createWorkerRecovery } from './recovery.ts';
 
 const log = pino({ level: 'silent' });
 
+/** A job as a worker `lockedBy` leaves it when killed mid-run (locked in the transaction that adds it, so no live worker takes it first). */
 async function lockedJob(t: TestTandem, lockedBy: string): Promise<string> {
-  await enqueueJob(t.services.db, 'delivery:purge_idempotency', {}, { jobKey: `recovery-test:${lockedBy}` });
-  const row = await sql<{ id: string }>`
-    UPDATE graphile_worker._private_jobs SET locked_at = now() - interval '10 seconds', locked_by = ${lockedBy}
-    WHERE key = ${`recovery-test:${lockedBy}`} RETURNING id::text`.execute(t.services.db);
-  return row.rows[0]!.id;
+  return t.services.db.transaction().execute(async (tx) => {
+    await enqueueJob(tx, 'delivery:purge_idempotency', {}, { jobKey: `recovery-test:${lockedBy}` });
+    const row = await sql<{ id: string }>`
+      UPDATE graphile_worker._private_jobs SET locked_at = now() - interval '10 seconds', locked_by = ${lockedBy}
+      WHERE key = ${`recovery-test:${lockedBy}`} RETURNING id::text`.execute(tx);
+    return row.rows[0]!.id;
+  });
 }
 
 async function heartbeat(t: TestTandem, id: string, workerIds: string[], ageSeconds: number): Promise<void> {
@@ -25,6 +29,15 @@ async function heartbeat(t: TestTandem, id: string, workerIds: string[], ageSeco
 async function job(t: TestTandem, id: string): Promise<{ locked_by: string | null } | undefined> {
   return (await sql<{ locked_by: string | null }>`SELECT locked_by FROM graphile_worker.jobs WHERE id = ${id}::bigint`.execute(t.services.db)).rows[0];
 }
+
+describe('worker recovery settings', () => {
+  it('default to a 5 s heartbeat and 30 s to death, and refuse fewer than three heartbeats to death', () => {
+    expect(loadConfig({})).toMatchObject({ workerHeartbeatMs: 5_000, workerDeadAfterMs: 30_000 });
+    expect(loadConfig({ TANDEM_WORKER_HEARTBEAT_MS: '250', TANDEM_WORKER_DEAD_AFTER_MS: '1500' })).toMatchObject({ workerHeartbeatMs: 250, workerDeadAfterMs: 1_500 });
+    expect(() => loadConfig({ TANDEM_WORKER_HEARTBEAT_MS: '5000', TANDEM_WORKER_DEAD_AFTER_MS: '10000' })).toThrow(ConfigError);
+    expect(() => loadConfig({ TANDEM_WORKER_DEAD_AFTER_MS: '10' })).toThrow(/TANDEM_WORKER_DEAD_AFTER_MS/);
+  });
+});
 
 describe('worker recovery (sweep)', () => {
   let t: TestTandem;

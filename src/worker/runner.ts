@@ -44,8 +44,9 @@ export async function startWorker(services: Services): Promise<Runner> {
     await recovery.stop();
     throw err;
   }
-  // A runner that ends on its own (a fatal error) stops sending heartbeats too, so its jobs get unlocked.
-  void runner.promise.then(() => recovery.stop(), () => recovery.stop());
+  // A runner that ends on its own (a fatal error) stops sending heartbeats too, so its jobs get unlocked
+  // (the error itself stays unhandled, as without this line).
+  void runner.promise.finally(() => recovery.stop());
   let stopping: Promise<void> | undefined;
   return {
     ...runner,

@@ -82,7 +82,7 @@ export function createWorkspaceService(deps: { db: Db; clock: Clock }) {
         }
         const updated = await repo.updateWorkspace(workspaceId, {
           ...(change.name !== undefined ? { name: change.name } : {}),
-          ...(change.settings !== undefined ? { settings: settings as WorkspaceSettings } : {}),
+          ...(change.settings !== undefined ? { settings: settings } : {}),
         });
         if (!updated) throw new AppError('workspace.not_found', undefined, { field: 'workspaceId' });
         return updated;
