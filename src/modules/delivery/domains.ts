@@ -22,6 +22,16 @@ export function recordsOf(d: SendingDomain): DomainRecords {
 
 export function createDomainService(deps: { db: Db; clock: Clock }) {
   const { db, clock } = deps;
+  // A workspace's domains for a few seconds: every send asks for its DKIM key.
+  const CACHE_MS = 5_000;
+  const cache = new Map<string, { at: number; domains: SendingDomain[] }>();
+  async function domainsOf(workspaceId: string): Promise<SendingDomain[]> {
+    const hit = cache.get(workspaceId);
+    if (hit && Date.now() - hit.at <= CACHE_MS) return hit.domains;
+    const domains = await createDeliveryRepo(db).domains(workspaceId);
+    cache.set(workspaceId, { at: Date.now(), domains });
+    return domains;
+  }
   return {
     /** A new DKIM key pair for the domain (2048-bit RSA); adding a domain twice answers the same records. */
     async add(workspaceId: string, rawDomain: string): Promise<DomainRecords> {
@@ -33,6 +43,7 @@ export function createDomainService(deps: { db: Db; clock: Clock }) {
       const at = clock.now();
       const selector = `tandem${at.getUTCFullYear()}${String(at.getUTCMonth() + 1).padStart(2, '0')}`;
       const repo = createDeliveryRepo(db);
+      cache.delete(workspaceId);
       const created = await repo.insertDomain(workspaceId, { domain, selector, privateKey, publicKey, createdAt: at });
       const d = created ?? (await repo.domains(workspaceId)).find((x) => x.domain === domain);
       if (!d) throw new Error(`domain ${domain} vanished`);
@@ -44,6 +55,7 @@ export function createDomainService(deps: { db: Db; clock: Clock }) {
     },
 
     async remove(workspaceId: string, domain: string): Promise<void> {
+      cache.delete(workspaceId);
       if (!(await createDeliveryRepo(db).deleteDomain(workspaceId, domain.toLowerCase()))) {
         throw new AppError('domain.not_found', undefined, { field: 'domain' });
       }
@@ -52,7 +64,7 @@ export function createDomainService(deps: { db: Db; clock: Clock }) {
     /** nodemailer's DKIM options for a From address, when its domain (or a parent) is a sending domain. */
     async dkimFor(workspaceId: string, fromAddress: string): Promise<{ domainName: string; keySelector: string; privateKey: string; headerFieldNames: string } | undefined> {
       const host = fromAddress.split('@').pop()?.toLowerCase() ?? '';
-      const domains = await createDeliveryRepo(db).domains(workspaceId);
+      const domains = await domainsOf(workspaceId);
       const d = domains.filter((x) => host === x.domain || host.endsWith(`.${x.domain}`)).sort((a, b) => b.domain.length - a.domain.length)[0];
       return d && { domainName: d.domain, keySelector: d.selector, privateKey: d.privateKey, headerFieldNames: DKIM_HEADERS };
     },

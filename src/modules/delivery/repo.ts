@@ -33,6 +33,14 @@ export function createDeliveryRepo(db: Queryable) {
       return row && toMessage(row);
     },
 
+    /** Takes a queued, retrying or interrupted (sending) message for an attempt: one statement, counted. */
+    async claim(ws: string, id: string, at: Date): Promise<MessageRow | undefined> {
+      const row = await db.updateTable('messages').set((eb) => ({ status: 'sending', attempts: eb('attempts', '+', 1), updated_at: at }))
+        .where('workspace_id', '=', ws).where('id', '=', id).where('status', 'in', ['queued', 'retrying', 'sending'])
+        .returningAll().executeTakeFirst();
+      return row && toMessage(row);
+    },
+
     async messageByKey(ws: string, key: string): Promise<MessageRow | undefined> {
       const row = await db.selectFrom('messages').selectAll().where('workspace_id', '=', ws).where('idempotency_key', '=', key).executeTakeFirst();
       return row && toMessage(row);

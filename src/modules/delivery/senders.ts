@@ -57,6 +57,14 @@ export function createSenderService(deps: { db: Db; clock: Clock; providerDeps?:
   const { db, clock } = deps;
   // Built transports, per sender id and version (updated_at): a changed sender gets a new one.
   const built = new Map<string, { version: number; email?: EmailSender; sms?: SmsProvider }>();
+  // The default sender row per workspace and channel, for a few seconds (every send asks). Changes made
+  // by this process clear it at once; other processes see them within CACHE_MS.
+  const CACHE_MS = 5_000;
+  const defaults = new Map<string, { at: number; row: SendersRowIn | undefined }>();
+  const forget = (ws: string) => {
+    defaults.delete(`${ws}/email`);
+    defaults.delete(`${ws}/sms`);
+  };
 
   const view = (r: SenderRow): SenderView => {
     const { config, ...rest } = r;
@@ -68,6 +76,7 @@ export function createSenderService(deps: { db: Db; clock: Clock; providerDeps?:
       const parsed = senderInput.parse(input);
       const at = clock.now();
       const id = `snd_${randomBytes(10).toString('hex')}`;
+      forget(ws);
       await db.transaction().execute(async (tx) => {
         if (parsed.isDefault) {
           await tx.updateTable('senders').set({ is_default: false }).where('workspace_id', '=', ws).where('channel', '=', parsed.channel).execute();
@@ -98,19 +107,29 @@ export function createSenderService(deps: { db: Db; clock: Clock; providerDeps?:
     },
 
     async remove(ws: string, id: string): Promise<void> {
+      forget(ws);
       const res = await db.deleteFrom('senders').where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst();
       if (res.numDeletedRows === 0n) throw new AppError('sender.not_found', undefined, { field: 'id' });
       built.delete(id);
     },
 
     async setStatus(ws: string, id: string, status: 'active' | 'paused', reason: string | null): Promise<void> {
+      forget(ws);
       await db.updateTable('senders').set({ status, paused_reason: reason, updated_at: clock.now() }).where('workspace_id', '=', ws).where('id', '=', id).execute();
     },
 
     /** The workspace's default sender of the channel, as something that sends (undefined: none configured). */
     async defaultFor(ws: string, channel: 'email' | 'sms'): Promise<{ row: SenderRow; email?: EmailSender; sms?: SmsProvider } | undefined> {
-      const row = await db.selectFrom('senders').selectAll().where('workspace_id', '=', ws).where('channel', '=', channel)
-        .where('is_default', '=', true).executeTakeFirst();
+      const key = `${ws}/${channel}`;
+      const now = Date.now();
+      let cached = defaults.get(key);
+      if (!cached || now - cached.at > CACHE_MS) {
+        const fresh = await db.selectFrom('senders').selectAll().where('workspace_id', '=', ws).where('channel', '=', channel)
+          .where('is_default', '=', true).executeTakeFirst();
+        cached = { at: now, row: fresh };
+        defaults.set(key, cached);
+      }
+      const row = cached.row;
       if (!row) return undefined;
       const sender = toSender(row);
       const version = row.updated_at.getTime();
@@ -133,6 +152,8 @@ export function createSenderService(deps: { db: Db; clock: Clock; providerDeps?:
     },
   };
 }
+
+type SendersRowIn = Parameters<typeof toSender>[0] & { updated_at: Date };
 
 function toSender(r: {
   id: string; channel: 'email' | 'sms'; kind: string; name: string; config: Record<string, unknown>; is_default: boolean;

@@ -157,13 +157,8 @@ export function createDeliveryService(deps: {
     // A message still 'sending' when its job runs was interrupted (the worker died, or the job threw
     // after the claim): a message has one job at a time (its job key), so it is sent again; the
     // provider may already have it, the bounded duplicate of at-least-once delivery.
-    const claimed = await db.transaction().execute(async (tx) => {
-      const repo = createDeliveryRepo(tx);
-      const m = await repo.message(ws, messageId, { forUpdate: true });
-      if (!m || (m.status !== 'queued' && m.status !== 'retrying' && m.status !== 'sending')) return undefined;
-      await repo.updateMessage(ws, m.id, { status: 'sending', attempts: m.attempts + 1, at: clock.now() });
-      return { ...m, status: 'sending' as const, attempts: m.attempts + 1 };
-    });
+    // One statement: the row lock of the UPDATE makes concurrent claims of one message take turns.
+    const claimed = await createDeliveryRepo(db).claim(ws, messageId, clock.now());
     if (!claimed) return;
     const m = claimed;
     const request = m.request as { sendToUnsubscribed?: boolean };
