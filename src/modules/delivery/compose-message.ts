@@ -3,6 +3,7 @@
 // carries (Message-ID, and for marketing email RFC 8058's List-Unsubscribe pair).
 import { createHash } from 'node:crypto';
 import type { Config } from '../../config.ts';
+import { AppError } from '../../errors.ts';
 import { buildRenderData, type Renderer, type RenderContextInput, type RenderLinks, type TemplateRenderService } from '../content/index.ts';
 import { tandemMessageIdHeader } from './inbound/message-id.ts';
 import type { MessageRow } from './types.ts';
@@ -75,7 +76,7 @@ export function createMessageComposer(deps: { templates: TemplateRenderService; 
       if (request.templateId) {
         const r = await deps.templates.render(ws, request.templateId, { mode: 'send', context: ctx, locale: request.locale });
         const e = r.email;
-        if (!e) throw new Error(`template ${request.templateId} is not an email template`);
+        if (!e) throw new AppError('content.wrong_channel', `template ${request.templateId} is not an email template`, { field: 'transactional_message_id' });
         const fromRaw = request.inline?.from;
         out = {
           from: fromRaw ? parseAddress(fromRaw) : { address: e.fromAddress ?? `no-reply@${host}`, ...(e.fromName ? { name: e.fromName } : {}) },
@@ -115,7 +116,7 @@ export function createMessageComposer(deps: { templates: TemplateRenderService; 
       const ctx = context(m, person, request, undefined);
       if (request.templateId) {
         const r = await deps.templates.render(ws, request.templateId, { mode: 'send', context: ctx });
-        if (!r.sms) throw new Error(`template ${request.templateId} is not an SMS template`);
+        if (!r.sms) throw new AppError('content.wrong_channel', `template ${request.templateId} is not an SMS template`, { field: 'transactional_message_id' });
         return { body: r.sms.body, marketing: r.marketing, topic: r.topic, templateVersion: r.version };
       }
       const body = request.sms?.body ?? '';

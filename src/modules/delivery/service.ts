@@ -7,6 +7,7 @@ import type { Clock } from '../../clock.ts';
 import type { Config } from '../../config.ts';
 import type { Db, Queryable } from '../../db/pool.ts';
 import type { Logger } from '../../logger.ts';
+import { isAppError } from '../../errors.ts';
 import { enqueueJob } from '../../worker/jobs.ts';
 import type { RenderPerson } from '../content/index.ts';
 import type { PeopleQueryService } from '../people/index.ts';
@@ -200,6 +201,13 @@ export function createDeliveryService(deps: {
         return;
       }
       const message = err instanceof Error ? err.message : String(err);
+      // The message itself is at fault (a template error, a provider's permanent answer): fail it alone.
+      // Anything else (a dropped database connection, an unexpected error) is worth another attempt.
+      if (!(err instanceof ProviderError) && !isAppError(err)) {
+        log.warn({ messageId: m.id, err: message, attempt: m.attempts }, 'send interrupted; will retry');
+        await retryLater(ws, m, new ProviderError(message.slice(0, 500), 'retryable'), m.attempts);
+        return;
+      }
       log.warn({ messageId: m.id, err: message }, 'send failed permanently');
       await db.transaction().execute((tx) => record(tx, ws, m, 'failed', 'failed', { error: message.slice(0, 500) }, { statusReason: message.slice(0, 500) }));
     }
