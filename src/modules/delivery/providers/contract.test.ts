@@ -69,6 +69,17 @@ describe.each(adapters)('$name adapter contract', ({ send }) => {
     expect(await failureOf(send({ baseUrl: 'http://127.0.0.1:1' }))).toMatchObject({ kind: 'retryable' });
   });
 
+  it('error codes named like Object.prototype keys are just unknown codes (found by the property below)', async () => {
+    for (const code of ['__proto__', 'constructor', 'toString']) {
+      const fakeFetch = (() => Promise.resolve({
+        status: 400, ok: false, headers: new Headers({ 'x-amzn-errortype': code, 'content-type': 'application/json' }),
+        text: () => Promise.resolve(JSON.stringify({ __type: code, code, name: code, ErrorCode: code, message: 'x' })),
+      } as unknown as Response)) as typeof fetch;
+      const err = await failureOf(send({ fetch: fakeFetch, timeoutMs: 1000 }));
+      expect(['retryable', 'rate_limited', 'permanent', 'auth']).toContain(err.kind);
+    }
+  });
+
   it('throws nothing but ProviderError for any status and any answer', async () => {
     const printable = fc.stringMatching(/^[\x20-\x7e]{0,40}$/);
     await fc.assert(fc.asyncProperty(

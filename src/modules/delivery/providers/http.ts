@@ -155,3 +155,8 @@ export function basicAuth(user: string, password: string): string {
 export function joinUrl(base: string, path: string): string {
   return `${base.replace(/\/+$/, '')}${path}`;
 }
+
+/** A provider's error code looked up in our table: own keys only (a code like "__proto__" is just unknown). */
+export function kindOf<T>(table: Readonly<Record<string | number, T>>, key: string | number | undefined): T | undefined {
+  return key !== undefined && Object.hasOwn(table, key) ? table[key] : undefined;
+}

@@ -1,7 +1,6 @@
 // Postmark: POST /email (https://postmarkapp.com/developer/user-guide/send-email-with-api).
 import {
-  checkedHeaders, failure, formatAddress, isSuccess, joinUrl, jsonObject, missingId, num, post, str,
-} from './http.ts';
+  checkedHeaders, failure, formatAddress, isSuccess, joinUrl, jsonObject, missingId, num, post, str, kindOf } from './http.ts';
 import type { EmailProvider, HttpOptions, OutgoingEmail, ProviderErrorKind, SendResult } from './types.ts';
 
 export const POSTMARK_BASE_URL = 'https://api.postmarkapp.com';
@@ -63,7 +62,7 @@ export function createPostmarkProvider(opts: PostmarkOptions): EmailProvider {
       const detail = errorCode === undefined ? message : `ErrorCode ${errorCode}: ${message ?? ''}`;
       // A code only refines a refusal; 401, 429 and 5xx already say what to do.
       const refusal = answer.status === 422 || isSuccess(answer.status);
-      const byCode = refusal && errorCode !== undefined ? ERROR_CODE_KINDS[errorCode] ?? 'permanent' : undefined;
+      const byCode = refusal && errorCode !== undefined ? kindOf(ERROR_CODE_KINDS, errorCode) ?? 'permanent' : undefined;
       throw failure('postmark', answer, detail, byCode);
     },
   };

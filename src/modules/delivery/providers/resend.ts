@@ -2,8 +2,7 @@
 // Tandem's message id is also sent as the Idempotency-Key, so a retry after a lost answer returns
 // the first send instead of sending again (Resend keeps keys for 24 hours).
 import {
-  checkedHeaders, failure, formatAddress, isSuccess, joinUrl, jsonObject, missingId, oneLine, post, str,
-} from './http.ts';
+  checkedHeaders, failure, formatAddress, isSuccess, joinUrl, jsonObject, missingId, oneLine, post, str, kindOf } from './http.ts';
 import type { EmailProvider, HttpOptions, OutgoingEmail, ProviderErrorKind, SendResult } from './types.ts';
 
 export const RESEND_BASE_URL = 'https://api.resend.com';
@@ -53,7 +52,7 @@ export function createResendProvider(opts: ResendOptions): EmailProvider {
         return { providerMessageId: id };
       }
       const name = str(json?.name);
-      const kind = answer.status < 500 && name ? ERROR_NAME_KINDS[name] : undefined;
+      const kind = answer.status < 500 && name ? kindOf(ERROR_NAME_KINDS, name) : undefined;
       throw failure('resend', answer, name ? `${name}: ${str(json?.message) ?? ''}` : str(json?.message), kind);
     },
   };

@@ -4,8 +4,7 @@
 import aws4 from 'aws4';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import {
-  checkedHeaders, failure, isSuccess, joinUrl, jsonObject, missingId, post, str,
-} from './http.ts';
+  checkedHeaders, failure, isSuccess, joinUrl, jsonObject, missingId, post, str, kindOf } from './http.ts';
 import { ProviderError, type EmailProvider, type HttpOptions, type OutgoingEmail, type ProviderErrorKind, type SendResult } from './types.ts';
 
 export interface SesOptions extends HttpOptions {
@@ -116,7 +115,7 @@ export function createSesProvider(opts: SesOptions): EmailProvider {
       const rawType = answer.headers.get('x-amzn-errortype') ?? str(json?.__type) ?? str(json?.code) ?? '';
       const type = rawType.split(':')[0]?.split('#').pop() ?? '';
       const message = str(json?.message) ?? str(json?.Message);
-      const kind = answer.status >= 500 ? 'retryable' : ERROR_TYPE_KINDS[type];
+      const kind = answer.status >= 500 ? 'retryable' : kindOf(ERROR_TYPE_KINDS, type);
       throw failure('ses', answer, type ? `${type}: ${message ?? ''}` : message, kind);
     },
   };

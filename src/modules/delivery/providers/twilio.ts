@@ -1,6 +1,6 @@
 // Twilio Programmable Messaging: POST /2010-04-01/Accounts/{AccountSid}/Messages.json,
 // form-encoded, Basic AccountSid:AuthToken (https://www.twilio.com/docs/messaging/api/message-resource).
-import { basicAuth, failure, isSuccess, joinUrl, jsonObject, missingId, num, post, str } from './http.ts';
+import { basicAuth, failure, isSuccess, joinUrl, jsonObject, missingId, num, post, str, kindOf } from './http.ts';
 import type { HttpOptions, OutgoingSms, ProviderErrorKind, SendResult, SmsProvider } from './types.ts';
 
 export const TWILIO_BASE_URL = 'https://api.twilio.com';
@@ -49,7 +49,7 @@ export function createTwilioProvider(opts: TwilioOptions): SmsProvider {
       }
       const code = num(json?.code);
       const message = str(json?.message);
-      const kind = answer.status < 500 && code !== undefined ? CODE_KINDS[code] : undefined;
+      const kind = answer.status < 500 && code !== undefined ? kindOf(CODE_KINDS, code) : undefined;
       throw failure('twilio', answer, code === undefined ? message : `${code}: ${message ?? ''}`, kind);
     },
   };
