@@ -15,6 +15,7 @@ const schema = z.object({
   TANDEM_WORKER_DEAD_AFTER_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(30_000),
   TANDEM_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
   TANDEM_DEDUPE_DAYS: z.coerce.number().int().min(1).max(90).default(7),
+  TANDEM_SEGMENT_TICK_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   TANDEM_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   TANDEM_ASSET_MAX_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(10 * 1024 * 1024),
   TANDEM_ASSET_STORE: z.string().regex(/^(postgres|s3|dir:.+)$/, 'postgres, s3 or dir:<path>').default('postgres'),
@@ -52,6 +53,8 @@ export interface Config {
   readonly workerDeadAfterMs: number;
   readonly dbPoolSize: number;
   readonly dedupeDays: number;
+  /** How often segments with time windows ("in the last 30 days") are re-evaluated. */
+  readonly segmentTickSeconds: number;
   /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
   readonly trustProxy: boolean;
   /** Largest asset file accepted (upload or import), in bytes. */
@@ -105,6 +108,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workerDeadAfterMs: e.TANDEM_WORKER_DEAD_AFTER_MS,
     dbPoolSize: e.TANDEM_DB_POOL_SIZE,
     dedupeDays: e.TANDEM_DEDUPE_DAYS,
+    segmentTickSeconds: e.TANDEM_SEGMENT_TICK_SECONDS,
     trustProxy: e.TANDEM_TRUST_PROXY === 'true',
     assetMaxBytes: e.TANDEM_ASSET_MAX_BYTES,
     assetStore: assetStore(e),

@@ -72,6 +72,18 @@ export const errorCatalogue = {
   'consent.invalid_address': { status: 400, message: 'The address is not a valid email address or E.164 phone number.' },
   'consent.suppression_not_found': { status: 404, message: 'The address is not on the suppression list.' },
   'tracking.bad_token': { status: 404, message: 'The tracking link is invalid or points to nothing.' },
+  'segment.not_found': { status: 404, message: 'No such segment or list in this workspace.' },
+  'segment.not_manual': { status: 409, message: 'People can be added to and removed from manual lists only; this segment is dynamic.' },
+  'segment.key_taken': { status: 409, message: 'Another segment in this workspace has this key.' },
+  'segment.unknown_reference': { status: 400, message: 'The definition names a segment, topic or template that does not exist.' },
+  'segment.cycle': { status: 400, message: 'The definition refers to itself through other segments.' },
+  'segment.too_complex': { status: 400, message: 'The definition is nested too deeply or has too many conditions.' },
+  'segment.in_use': { status: 409, message: 'Other segments refer to this one.' },
+  'segment.not_dynamic': { status: 409, message: 'This action needs a dynamic segment (one with a definition).' },
+  'import.not_found': { status: 404, message: 'No such import in this workspace.' },
+  'import.bad_header': { status: 400, message: 'The CSV header row is missing or not valid.' },
+  'import.unknown_topic': { status: 400, message: 'A topic:<key> column names a topic that does not exist in this workspace.' },
+  'import.not_waiting': { status: 409, message: 'The import has already received its file.' },
   'internal': { status: 500, message: 'Internal error.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

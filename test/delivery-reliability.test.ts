@@ -127,7 +127,8 @@ describe('kill -9 of worker processes during thousands of sends', () => {
   }
 
   /**
-   * kill -9, then the messages it had in flight: claimed (`sending`) under a job its workers held.
+   * kill -9, then the messages it had in flight: claimed (`sending`) under the lease of a job its
+   * workers held (a send job claims a batch: its own message and others, all under 'job:<id>').
    * Counted at once: the survivors unlock those jobs no sooner than 2.5 s later (3 s dead-after).
    */
   async function kill(w: { p: Spawned; ids: string[] }): Promise<number> {
@@ -135,8 +136,7 @@ describe('kill -9 of worker processes during thousands of sends', () => {
     await w.p.exited;
     await new Promise((r) => setTimeout(r, 200)); // let PostgreSQL finish the sessions that died
     const r = await sql<{ n: number }>`
-      SELECT count(*)::int AS n FROM messages m JOIN graphile_worker.jobs j
-        ON j.key = 'send:' || m.workspace_id || ':' || m.id
+      SELECT count(*)::int AS n FROM messages m JOIN graphile_worker.jobs j ON m.lease = 'job:' || j.id
       WHERE m.status = 'sending' AND j.locked_by = ANY(${w.ids}::text[])`.execute(t.services.db);
     return r.rows[0]?.n ?? 0;
   }
@@ -144,9 +144,10 @@ describe('kill -9 of worker processes during thousands of sends', () => {
   it('missing = 0, duplicates <= in flight at the kills, never `sent` without the sink having it', async () => {
     const { workspaceId: ws } = await t.workspace();
     const t0 = Date.now();
-    const starting = [startWorker(), startWorker()];
+    // Everything is queued before the workers start: sending outpaces this enqueueing (1,000 per
+    // transaction), and a kill must find the victim with a backlog in flight.
     await enqueueMany(t.services, ws, TOTAL, (i) => `person-${i}@example.com`, 1_000);
-    const live = await Promise.all(starting);
+    const live = await Promise.all([startWorker(), startWorker()]);
 
     // Kill the oldest worker at 20%, 45% and 70% of the messages, starting a new one each time.
     const inFlight: number[] = [];

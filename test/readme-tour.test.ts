@@ -3,11 +3,11 @@
 // (translated to fetch: same method, path, headers, body and auth), and the SDK snippet run by node.
 // When the README changes, this test runs the changed commands.
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, parseOneJson, postmasters, runOk, spawnTandem, tempDataDir, waitReady, type DataDir, type Spawned } from './helpers/process.ts';
+import { freePort, parseOneJson, postmasters, runOk, runTandem, spawnTandem, tempDataDir, waitReady, type DataDir, type Spawned } from './helpers/process.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -291,10 +291,25 @@ describe('README: a five-minute tour', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
 
+    // The CSV import, as written: printf writes the file, the CLI streams it to the server (TANDEM_URL
+    // points it at this test's port; the README relies on the default, localhost:3000).
+    const printf = shellWords(lines.find((l) => l.startsWith('printf ')) ?? '', vars);
+    expect(printf.slice(2)).toEqual(['>', 'people.csv']);
+    await writeFile(path.join(dir.dir, 'people.csv'), (printf[1] ?? '').replaceAll('\\n', '\n'));
+    const [assign = '', ...cli] = shellWords(lines.find((l) => l.includes('bin/tandem.js import ')) ?? '', vars);
+    expect(assign).toBe(`TANDEM_APP_KEY=${vars.APP}`);
+    expect(cli.slice(0, 2)).toEqual(['node', 'bin/tandem.js']);
+    // (runTandem, not runOk: the progress lines go to stderr.)
+    const imported = await runTandem(cli.slice(2).map((w) => (w === 'people.csv' ? path.join(dir.dir, w) : w)), { TANDEM_APP_KEY: vars.APP, TANDEM_URL: base() });
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stdout).toMatch(/^import imp_\w+ done: 1 rows, 1 created, 0 updated, 0 skipped, 0 failed /);
+    const bo = await (await fetch(`${base()}/api/people/u-2?by=userId`, { headers: app })).json() as Record<string, unknown>;
+    expect(bo).toMatchObject({ userId: 'u-2', email: 'bo@example.com', attributes: { plan: 'team', age: 31 } });
+
     // Ctrl-C in terminal 1: a clean exit that stops the embedded PostgreSQL.
     const exit = await server.stop('SIGINT');
     server = undefined;
     expect(exit).toEqual({ code: 0, signal: null });
     expect(await postmasters(dir.pgdata)).toEqual([]);
-  }, 60_000);
+  }, 90_000);
 });

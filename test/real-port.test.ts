@@ -38,6 +38,8 @@ interface Seed {
   unsubscribeToken: string; preferencesToken: string; confirmToken: string;
   /** Tracking: a click token (its link is https://example.com/tracked), the pixel's file name, a view token. */
   clickToken: string; pixelFile: string; viewToken: string;
+  /** A CSV import waiting for its file. */
+  importId: string;
 }
 
 interface Bad {
@@ -443,6 +445,103 @@ function consentCases(): Case[] {
   ];
 }
 
+function segmentCases(): Case[] {
+  const pro = { type: 'attribute', path: 'plan', op: 'equals', value: 'pro' };
+  const segView = (o: Record<string, unknown>) => like({ id: matching(/^seg_[0-9a-f]{16}$/), createdAt: ISO, updatedAt: ISO, ...o });
+  const noSeg = { path: '/api/segments/nope', status: 404, code: 'segment.not_found', field: 'id' };
+  return [
+    { route: 'GET /api/segments', auth: 'app', status: 200, expect: { segments: some([segView({ key: 'rp-seg', kind: 'dynamic' }), segView({ key: 'rp-list', kind: 'manual' })]) } },
+    {
+      route: 'POST /api/segments', auth: 'app', status: 201, body: { key: 'rp-new', name: 'New', definition: pro },
+      expect: segView({ key: 'rp-new', kind: 'dynamic', status: 'building', definition: pro }),
+      bad: { body: { key: 'Bad Key', name: 'x' }, status: 400, code: 'request.invalid', field: 'key' },
+    },
+    {
+      route: 'POST /api/segments/preview', auth: 'app', status: 200, body: { definition: pro },
+      expect: like({ count: NUM, sample: ARRAY, tookMs: NUM, warnings: ARRAY }),
+      bad: { body: { definition: { type: 'nope' } }, status: 400, code: 'request.invalid', field: 'definition.type' },
+    },
+    {
+      route: 'POST /api/segments/explain', auth: 'app', status: 200, body: { definition: pro, person: 'u-1', by: 'userId' },
+      expect: like({ member: true, stored: null, tree: like({ result: true, label: 'plan equals "pro"' }) }),
+      bad: { body: { definition: pro, person: 'nobody', by: 'userId' }, status: 404, code: 'person.not_found', field: 'id' },
+    },
+    { route: 'GET /api/segments/:id', path: '/api/segments/rp-seg', auth: 'app', status: 200, expect: segView({ key: 'rp-seg', memberCount: NUM }), bad: noSeg },
+    {
+      route: 'PUT /api/segments/:id', path: '/api/segments/rp-seg', auth: 'app', status: 200, body: { key: 'rp-seg', name: 'Renamed', definition: pro },
+      expect: segView({ key: 'rp-seg', name: 'Renamed' }),
+      bad: { body: { key: 'rp-seg', name: 'x', definition: { type: 'segment', segment: 'missing' } }, status: 400, code: 'segment.unknown_reference', field: 'definition.segment' },
+    },
+    { route: 'DELETE /api/segments/:id', path: '/api/segments/rp-del', auth: 'app', status: 204, expect: '', bad: noSeg },
+    {
+      route: 'GET /api/segments/:id/explain', path: '/api/segments/rp-seg/explain?person=u-1&by=userId', auth: 'app', status: 200,
+      expect: like({ member: true, tree: like({ result: true }) }),
+      bad: { path: '/api/segments/rp-seg/explain', status: 400, code: 'request.invalid', field: 'querystring.person' },
+    },
+    { route: 'GET /api/segments/:id/warnings', path: '/api/segments/rp-seg/warnings', auth: 'app', status: 200, expect: { warnings: ARRAY }, bad: { ...noSeg, path: '/api/segments/nope/warnings' } },
+    {
+      route: 'GET /api/segments/:id/members', path: '/api/segments/rp-list/members', auth: 'app', status: 200, expect: like({ members: ARRAY }),
+      bad: { path: '/api/segments/rp-list/members?limit=0', status: 400, code: 'request.invalid', field: 'querystring.limit' },
+    },
+    {
+      route: 'GET /api/segments/:id/changes', path: '/api/segments/rp-list/changes', auth: 'app', status: 200, expect: like({ changes: ARRAY }),
+      bad: { path: '/api/segments/rp-list/changes?before=x', status: 400, code: 'request.invalid', field: 'querystring.before' },
+    },
+    {
+      route: 'GET /api/segments/:id/export', path: '/api/segments/rp-list/export', auth: 'app', status: 200, expect: contains('person_id,id,email,phone,entered_at'),
+      bad: { path: '/api/segments/rp-list/export?format=xml', status: 400, code: 'request.invalid', field: 'querystring.format' },
+    },
+    {
+      route: 'POST /api/segments/:id/members', path: '/api/segments/rp-list/members', auth: 'app', status: 200, body: { add: ['u-1'], by: 'userId' },
+      expect: { added: NUM, removed: 0 },
+      bad: { path: '/api/segments/rp-seg/members', status: 409, code: 'segment.not_manual', field: 'list' },
+    },
+    {
+      route: 'POST /api/segments/:id/rebuild', path: '/api/segments/rp-seg/rebuild', auth: 'app', status: 200, expect: { entered: NUM, exited: NUM, ms: NUM },
+      bad: { path: '/api/segments/rp-list/rebuild', status: 409, code: 'segment.not_dynamic', field: 'id' },
+    },
+    {
+      route: 'GET /api/people/:id/segments', path: '/api/people/{personId}/segments', auth: 'app', status: 200, expect: { segments: ARRAY },
+      bad: { path: '/api/people/nobody/segments?by=userId', status: 404, code: 'person.not_found', field: 'id' },
+    },
+  ];
+}
+
+function importCases(): Case[] {
+  const view = (o: Record<string, unknown>): unknown => ({
+    id: matching(/^imp_[0-9a-f]{20}$/), type: 'people', status: 'done', options: { list: null, updateOnly: false, dryRun: false },
+    fileName: null, bytesRead: NUM, rowsDone: 1, rowsCreated: 1, rowsUpdated: 0, rowsSkipped: 0, rowsFailed: 0, errors: [], failure: null,
+    createdAt: ISO, startedAt: ISO, finishedAt: ISO, updatedAt: ISO, ...o,
+  });
+  const csv = { 'content-type': 'text/csv' };
+  return [
+    {
+      route: 'POST /api/imports', auth: 'app', status: 201, body: { type: 'people', fileName: 'rp.csv' },
+      expect: view({ status: 'waiting', fileName: 'rp.csv', bytesRead: 0, rowsDone: 0, rowsCreated: 0, startedAt: null, finishedAt: null }),
+      bad: { body: { type: 'people', list: '' }, status: 400, code: 'request.invalid', field: 'list' },
+    },
+    {
+      // The bad call repeats the good one: the import has its file by then.
+      route: 'PUT /api/imports/:id/csv', path: '/api/imports/{importId}/csv', auth: 'app', status: 200, headers: csv, body: 'id,plan\nrp-1,pro\n',
+      expect: view({ bytesRead: 17 }),
+      bad: { status: 409, code: 'import.not_waiting', field: 'id' },
+    },
+    {
+      route: 'POST /api/imports/people', path: '/api/imports/people?file_name=one.csv', auth: 'app', status: 201, headers: csv,
+      body: 'id,email\nrp-2,rp2@example.com\n', expect: view({ fileName: 'one.csv', bytesRead: 30 }),
+      bad: { body: 'name\nAnn\n', status: 400, code: 'import.bad_header', field: 'header' },
+    },
+    {
+      route: 'GET /api/imports/:id', path: '/api/imports/{importId}', auth: 'app', status: 200, expect: view({ bytesRead: 17 }),
+      bad: { path: '/api/imports/imp_00000000000000000000', status: 404, code: 'import.not_found', field: 'id' },
+    },
+    {
+      route: 'GET /api/imports', auth: 'app', status: 200, expect: { imports: some([view({ fileName: 'one.csv', bytesRead: 30 })]) },
+      bad: { path: '/api/imports?limit=0', status: 400, code: 'request.invalid', field: 'querystring.limit' },
+    },
+  ];
+}
+
 const CASES: Case[] = [
   // Segment HTTP Tracking API (write key).
   segment('identify', { userId: 'u-1', anonymousId: 'a-1', traits: { email: 'ann@example.com', plan: 'pro' } },
@@ -714,6 +813,8 @@ const CASES: Case[] = [
 
   ...consentCases(),
   ...trackingCases(),
+  ...importCases(),
+  ...segmentCases(),
 
   // Salesforce connector (no call to Salesforce is made by these routes).
   {
@@ -791,7 +892,8 @@ async function send(c: Case, opts: { path?: string; body?: unknown; wrongKey?: b
       ...(body === undefined || multipart ? {} : { 'content-type': 'application/json' }),
       ...c.headers,
     },
-    ...(body === undefined ? {} : { body: multipart ? body : JSON.stringify(body) }),
+    // A string is sent as it is (a CSV file); anything else as JSON.
+    ...(body === undefined ? {} : { body: multipart || typeof body === 'string' ? body : JSON.stringify(body) }),
   });
 }
 
@@ -900,6 +1002,7 @@ beforeAll(async () => {
     ...await seedAssets(ws.workspaceId),
     ...await seedConsent(ws.workspaceId),
     ...await seedTracking(ws.workspaceId),
+    importId: (await t.services.imports.create(ws.workspaceId, { type: 'people' })).id,
     webhookEndpointId: (await t.services.webhooks.create(ws.workspaceId, { url: 'https://hooks.example.com/seed', description: 'Seed', eventTypes: ['*'] })).id,
     webhookDeleteId: (await t.services.webhooks.create(ws.workspaceId, { url: 'https://hooks.example.com/delete', eventTypes: ['*'] })).id,
     devInboxId: (await t.services.devInbox.deliver(ws.workspaceId, {
@@ -911,6 +1014,9 @@ beforeAll(async () => {
     }))).message.id,
   };
   await t.services.domains.add(ws.workspaceId, 'delete.example');
+  await t.services.segments.create(ws.workspaceId, { key: 'rp-seg', name: 'Pro', definition: { type: 'attribute', path: 'plan', op: 'equals', value: 'pro' } });
+  await t.services.segments.create(ws.workspaceId, { key: 'rp-list', name: 'List' });
+  await t.services.segments.create(ws.workspaceId, { key: 'rp-del', name: 'To delete' });
 
 });
 

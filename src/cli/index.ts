@@ -7,6 +7,7 @@ import { openTandem, runTandem, type Role } from '../main.ts';
 import { registerAsCodeCommands } from './ascode.ts';
 import { registerWorkspaceCommands } from './workspace.ts';
 import { registerDomainCommands } from './domain.ts';
+import { registerImportCommands } from './import.ts';
 
 const program = new Command()
   .name('tandem')
@@ -55,6 +56,7 @@ program.command('migrate').description('Apply database migrations and exit')
 registerWorkspaceCommands(program, config);
 registerDomainCommands(program, config);
 registerAsCodeCommands(program);
+registerImportCommands(program);
 
 // One line, no stack trace: the message, and for catalogued errors the stable code (docs/errors.md).
 program.parseAsync(process.argv).catch((err: unknown) => {

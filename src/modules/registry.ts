@@ -27,6 +27,8 @@ import { createWebhookService, registerWebhookRoutes, type WebhookService } from
 import { createSalesforceService, registerSalesforceRoutes, type SalesforceService } from './salesforce/index.ts';
 import { createConsentService, registerConsentRoutes, type ConsentService } from './consent/index.ts';
 import { createTrackingService, registerTrackingRoutes, type TrackingService } from './tracking/index.ts';
+import { createImportService, registerImportRoutes, type ImportService } from './imports/index.ts';
+import { createSegmentsService, registerSegmentsRoutes, type SegmentsService } from './segments/index.ts';
 
 export interface ModuleServices {
   people: PeopleService;
@@ -53,6 +55,8 @@ export interface ModuleServices {
   transactional: TransactionalService;
   senders: SenderService;
   inbound: InboundService;
+  imports: ImportService;
+  segments: SegmentsService;
 }
 
 export function createModuleServices(deps: Deps, base: { workspaces: WorkspaceService }): ModuleServices {
@@ -62,6 +66,8 @@ export function createModuleServices(deps: Deps, base: { workspaces: WorkspaceSe
   const peopleQuery = createPeopleQueryService({ db: deps.db, clock: deps.clock });
   const catalog = createCatalogService({ db: deps.db, clock: deps.clock, log: deps.log });
   ingest.observe(catalog);
+  const segments = createSegmentsService({ db: deps.db, clock: deps.clock, log: deps.log.child({ module: 'segments' }), tickSeconds: deps.config.segmentTickSeconds, catalog });
+  ingest.observe(segments.membership.observer);
   const eventStream = createEventStream({ db: deps.db, pool: deps.pool, log: deps.log });
   const content = createContentService({ db: deps.db, clock: deps.clock });
   const signing = createSigningService({ db: deps.db, config: deps.config });
@@ -69,6 +75,7 @@ export function createModuleServices(deps: Deps, base: { workspaces: WorkspaceSe
   const renderer = new Renderer();
   const devInbox = createDevInboxService({ db: deps.db, clock: deps.clock });
   const templates = createTemplateRenderService({ db: deps.db, renderer, workspaces: base.workspaces, devInbox, config: deps.config });
+  content.onChange((workspaceId) => templates.forget(workspaceId));
   const previews = createPreviewService({ db: deps.db, templates, content, peopleQuery, config: deps.config });
   const domains = createDomainService({ db: deps.db, clock: deps.clock });
   const composer = createMessageComposer({ templates, renderer, config: deps.config });
@@ -85,8 +92,9 @@ export function createModuleServices(deps: Deps, base: { workspaces: WorkspaceSe
     pause: (ws, id, reason) => senders.setStatus(ws, id, 'paused', reason),
   });
   const consent = createConsentService({ db: deps.db, clock: deps.clock, config: deps.config, signing, people, peopleQuery, workspaces: base.workspaces });
+  const imports = createImportService({ db: deps.db, clock: deps.clock, log: deps.log.child({ module: 'imports' }), consent });
   const tracking = createTrackingService({ db: deps.db, clock: deps.clock, log: deps.log, config: deps.config, signing, delivery, content });
-  return { people, events, ingest, peopleQuery, catalog, eventStream, content, linkChecks, assets, renderer, templates, previews, devInbox, linter, signing, webhooks, salesforce, consent, domains, delivery, transactional, senders, inbound, tracking };
+  return { people, events, ingest, peopleQuery, catalog, eventStream, content, linkChecks, assets, renderer, templates, previews, devInbox, linter, signing, webhooks, salesforce, consent, domains, delivery, transactional, senders, inbound, tracking, segments, imports };
 }
 
 export function registerModuleRoutes(app: TandemApp, services: Services): void {
@@ -106,10 +114,12 @@ export function registerModuleRoutes(app: TandemApp, services: Services): void {
   registerSalesforceRoutes(app, services.salesforce);
   registerConsentRoutes(app, { consent: services.consent, peopleQuery: services.peopleQuery });
   registerTrackingRoutes(app, services.tracking);
+  registerImportRoutes(app, services.imports);
+  registerSegmentsRoutes(app, { segments: services.segments, peopleQuery: services.peopleQuery });
 }
 
 export function moduleTasks(services: Services): TaskList {
-  return { ...services.events.tasks(), ...services.linkChecks.tasks(), ...services.webhooks.tasks(), ...services.salesforce.tasks(), ...services.delivery.tasks() };
+  return { ...services.events.tasks(), ...services.linkChecks.tasks(), ...services.webhooks.tasks(), ...services.salesforce.tasks(), ...services.delivery.tasks(), ...services.segments.tasks() };
 }
 
 /** graphile-worker crontab lines for periodic jobs. */
@@ -119,4 +129,5 @@ export const moduleCrontab: string[] = [
   '23 4 * * * webhooks:purge',
   '29 * * * * delivery:purge_idempotency',
   '37 2 * * * delivery:purge_content',
+  '* * * * * segments:tick',
 ];

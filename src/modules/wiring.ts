@@ -10,8 +10,15 @@ const MESSAGE_EVENTS: Record<string, string> = {
 export function connectModules(s: ModuleServices): void {
   // A merge keeps the stricter consent of the two profiles (an opt-out is never lost).
   s.people.onMerge((tx, ws, primary, secondary) => s.consent.mergePeople(tx, ws, primary, secondary));
+  // The merged profile gained events, attributes and consent: every segment may have changed for it.
+  s.people.onMerge((tx, ws, primary) => s.segments.markDirty(tx, ws, [primary], ['all']));
+  // A CSV import fills manual lists and marks the people it changed for re-evaluation.
+  s.imports.useLists(s.segments);
 
   s.consent.onChange(async (tx, c) => {
+    // Topic and reachability conditions read consent and the suppression list.
+    if (c.personId) await s.segments.markDirty(tx, c.workspaceId, [c.personId], ['consent']);
+    else if (c.address) await s.segments.markDirtyByAddress(tx, c.workspaceId, c.channel === 'sms' ? 'sms' : 'email', c.address, ['consent']);
     await s.webhooks.emit(tx, c.workspaceId, 'consent.changed', {
       personId: c.personId, kind: c.kind, channel: c.channel, topic: c.topic, address: c.address,
       from: c.from, to: c.to, source: c.source, at: c.at.toISOString(), ledgerId: c.ledgerId, messageId: c.messageId,
@@ -32,10 +39,14 @@ export function connectModules(s: ModuleServices): void {
   s.delivery.useViewUrl((ws, messageId) => s.tracking.viewUrl(ws, messageId));
 
   s.delivery.onMessageEvent(async (tx, ws, type, m, data) => {
+    if (m.personId) await s.segments.markDirty(tx, ws, [m.personId], ['messages']);
     const event = MESSAGE_EVENTS[type];
     if (!event) return;
     await s.webhooks.emit(tx, ws, event, {
       deliveryId: m.id, personId: m.personId, channel: m.channel, to: m.to, templateId: m.templateId, source: m.source, ...data,
     });
+  }, {
+    // Sends write their outcomes without a transaction when this hook has nothing to do (cached).
+    wants: (ws, type, m) => m.personId !== null || (MESSAGE_EVENTS[type] !== undefined && s.webhooks.wants(ws, MESSAGE_EVENTS[type])),
   });
 }

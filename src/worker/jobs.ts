@@ -25,3 +25,14 @@ export async function enqueueJob(db: Queryable, task: string, payload: unknown, 
     priority => ${opts.priority ?? null}::int
   )`.execute(db);
 }
+
+/**
+ * Deletes the jobs with these keys that no worker has ever taken (attempts 0). A job that ran may
+ * have work of its own to finish in its next run (after a crash); graphile_worker.complete_jobs leaves
+ * a job taken meanwhile alone (it runs, and must then find its work done).
+ */
+export async function removeWaitingJobs(db: Queryable, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return;
+  await sql`SELECT graphile_worker.complete_jobs(ARRAY(
+    SELECT id FROM graphile_worker.jobs WHERE key = ANY(${keys}::text[]) AND attempts = 0 AND locked_at IS NULL))`.execute(db);
+}

@@ -5,3 +5,4 @@ export type {
   CheckResult, CheckWhat, CheckWho, ConsentChange, ConsentChanges, ConsentChannel, ConsentContext, ConsentHook,
   ConsentLinks, ConsentSource, ConsentState, LedgerEntry, Suppression, SuppressionReason, Topic, TopicState,
 } from './types.ts';
+export type { BulkTopicConsent } from './bulk.ts';

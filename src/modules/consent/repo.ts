@@ -168,6 +168,17 @@ export function createConsentRepo(db: Queryable) {
       return row !== undefined;
     },
 
+    /** Which of these (channel, address) pairs are on the suppression list, as `channel:address`: one statement. */
+    async suppressedMany(ws: string, pairs: ReadonlyArray<{ channel: ConsentChannel; address: string }>): Promise<Set<string>> {
+      if (pairs.length === 0) return new Set();
+      const res = await sql<{ channel: string; address: string }>`
+        SELECT s.channel, s.address FROM suppressions s
+        JOIN unnest(${pairs.map((p) => p.channel)}::text[], ${pairs.map((p) => p.address)}::text[]) AS p(channel, address)
+          ON s.channel = p.channel AND s.address = p.address
+        WHERE s.workspace_id = ${ws}`.execute(db);
+      return new Set(res.rows.map((r) => `${r.channel}:${r.address}`));
+    },
+
     async suppression(ws: string, channel: ConsentChannel, address: string): Promise<Suppression | undefined> {
       const r = await db.selectFrom('suppressions').selectAll().where('workspace_id', '=', ws)
         .where('channel', '=', channel).where('address', '=', address).executeTakeFirst();

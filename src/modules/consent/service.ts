@@ -11,6 +11,8 @@ import type { WorkspaceService } from '../workspaces/index.ts';
 import { createConsentRepo, type ConsentRepo } from './repo.ts';
 import { createTopicService } from './topics.ts';
 import { createLinks } from './links.ts';
+import { createSuppressionCheck } from './suppressed.ts';
+import { createBulkConsent } from './bulk.ts';
 import { addressFor, normaliseAddress, normaliseEmail, normalisePhone } from './address.ts';
 import type {
   CheckResult, CheckWhat, CheckWho, ConsentChange, ConsentChanges, ConsentChannel, ConsentContext, ConsentHook,
@@ -22,7 +24,7 @@ export interface ConsentDeps {
   clock: Clock;
   config: Pick<Config, 'publicUrl'>;
   signing: SigningService;
-  people: Pick<PeopleService, 'isSuppressed' | 'find'>;
+  people: Pick<PeopleService, 'isSuppressed' | 'find' | 'suppressedEmails'>;
   peopleQuery: Pick<PeopleQueryService, 'get'>;
   workspaces: Pick<WorkspaceService, 'get'>;
   onChange?: ConsentHook | undefined;
@@ -35,6 +37,8 @@ const defaultState = (t: Topic): TopicState => (t.default === 'opt_out' ? 'subsc
 export function createConsentService(deps: ConsentDeps) {
   const { db, clock } = deps;
   const hooks: ConsentHook[] = deps.onChange ? [deps.onChange] : [];
+  const suppressed = createSuppressionCheck({ db, people: deps.people });
+  const topics = createTopicService({ db, clock });
 
   /** The person, or undefined when there is no such person in the workspace. */
   async function contact(ws: string, personId: string): Promise<PersonContact | undefined> {
@@ -116,8 +120,9 @@ export function createConsentService(deps: ConsentDeps) {
   }
 
   const service = {
-    ...createTopicService({ db, clock }),
+    ...topics,
     ...createLinks(deps, contact),
+    ...createBulkConsent({ clock, hooks }),
 
     /** Run `hook` for every change, inside its transaction (outbound webhooks, CRM sync). */
     onChange(hook: ConsentHook): void {
@@ -148,17 +153,14 @@ export function createConsentService(deps: ConsentDeps) {
         if (p.userId !== null && await deps.people.isSuppressed(ws, { userId: p.userId })) return { allowed: false, reason: 'suppressed' };
       }
       const address = what.channel === 'email' ? normaliseEmail(email) : normalisePhone(phone);
-      if (address !== null) {
-        if (await repo.suppressed(ws, what.channel, address)) return { allowed: false, reason: 'suppressed' };
-        if (what.channel === 'email' && await deps.people.isSuppressed(ws, { email: address })) return { allowed: false, reason: 'suppressed' };
-      }
+      if (address !== null && await suppressed(ws, what.channel, address)) return { allowed: false, reason: 'suppressed' };
       if (!what.marketing) return { allowed: true };
       const personId = who.personId;
       if (personId !== undefined && !what.sendToUnsubscribed && (await repo.channelStates(ws, personId)).get(what.channel) === true) {
         return { allowed: false, reason: 'unsubscribed' };
       }
       if (what.topic) {
-        const topic = await repo.topicByKey(ws, what.topic);
+        const topic = await topics.topicByKeyCached(ws, what.topic);
         if (!topic) throw new AppError('topic.not_found', `No topic "${what.topic}" in this workspace.`, { field: 'topic' });
         const own = personId !== undefined ? (await repo.topicStates(ws, personId)).get(topic.id)?.state : undefined;
         if (own === 'unsubscribed') return { allowed: false, reason: 'topic_unsubscribed' };

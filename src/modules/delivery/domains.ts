@@ -3,6 +3,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import type { Clock } from '../../clock.ts';
 import type { Db } from '../../db/pool.ts';
+import { ttlCache } from '../../db/ttl-cache.ts';
 import { AppError } from '../../errors.ts';
 import { createDeliveryRepo } from './repo.ts';
 import type { DomainRecords, SendingDomain } from './types.ts';
@@ -23,15 +24,8 @@ export function recordsOf(d: SendingDomain): DomainRecords {
 export function createDomainService(deps: { db: Db; clock: Clock }) {
   const { db, clock } = deps;
   // A workspace's domains for a few seconds: every send asks for its DKIM key.
-  const CACHE_MS = 5_000;
-  const cache = new Map<string, { at: number; domains: SendingDomain[] }>();
-  async function domainsOf(workspaceId: string): Promise<SendingDomain[]> {
-    const hit = cache.get(workspaceId);
-    if (hit && Date.now() - hit.at <= CACHE_MS) return hit.domains;
-    const domains = await createDeliveryRepo(db).domains(workspaceId);
-    cache.set(workspaceId, { at: Date.now(), domains });
-    return domains;
-  }
+  const cache = ttlCache<string, SendingDomain[]>(5_000, (workspaceId) => createDeliveryRepo(db).domains(workspaceId));
+  const domainsOf = (workspaceId: string) => cache.get(workspaceId);
   return {
     /** A new DKIM key pair for the domain (2048-bit RSA); adding a domain twice answers the same records. */
     async add(workspaceId: string, rawDomain: string): Promise<DomainRecords> {
@@ -43,8 +37,9 @@ export function createDomainService(deps: { db: Db; clock: Clock }) {
       const at = clock.now();
       const selector = `tandem${at.getUTCFullYear()}${String(at.getUTCMonth() + 1).padStart(2, '0')}`;
       const repo = createDeliveryRepo(db);
-      cache.delete(workspaceId);
+      cache.forget(workspaceId);
       const created = await repo.insertDomain(workspaceId, { domain, selector, privateKey, publicKey, createdAt: at });
+      cache.forget(workspaceId);
       const d = created ?? (await repo.domains(workspaceId)).find((x) => x.domain === domain);
       if (!d) throw new Error(`domain ${domain} vanished`);
       return recordsOf(d);
@@ -55,8 +50,9 @@ export function createDomainService(deps: { db: Db; clock: Clock }) {
     },
 
     async remove(workspaceId: string, domain: string): Promise<void> {
-      cache.delete(workspaceId);
-      if (!(await createDeliveryRepo(db).deleteDomain(workspaceId, domain.toLowerCase()))) {
+      const deleted = await createDeliveryRepo(db).deleteDomain(workspaceId, domain.toLowerCase());
+      cache.forget(workspaceId);
+      if (!deleted) {
         throw new AppError('domain.not_found', undefined, { field: 'domain' });
       }
     },

@@ -4,9 +4,12 @@ import { sql } from 'kysely';
 import type { Queryable } from '../../db/pool.ts';
 import type { MessageRow, SenderRow, SendingDomain } from './types.ts';
 
-type MessageIn = Omit<MessageRow, 'attempts' | 'statusReason' | 'senderId' | 'provider' | 'providerMessageId' | 'fromAddress' | 'subject' | 'html' | 'text' | 'sentAt' | 'updatedAt'>;
+type MessageIn = Omit<MessageRow, 'attempts' | 'statusReason' | 'senderId' | 'provider' | 'providerMessageId' | 'fromAddress' | 'subject' | 'html' | 'text' | 'sentAt' | 'updatedAt'> & {
+  /** A queued message goes no earlier than this. */
+  dueAt: Date;
+};
 
-function toMessage(r: {
+export function toMessage(r: {
   id: string; idempotency_key: string; person_id: string | null; channel: string; source: string; template_id: string | null;
   template_version: number | null; to_address: string; request: Record<string, unknown>; retain: boolean; status: string;
   status_reason: string | null; attempts: number; sender_id: string | null; provider: string | null; provider_message_id: string | null;
@@ -28,16 +31,8 @@ export function createDeliveryRepo(db: Queryable) {
       const row = await db.insertInto('messages').values({
         workspace_id: ws, id: m.id, idempotency_key: m.idempotencyKey, person_id: m.personId, channel: m.channel, source: m.source,
         template_id: m.templateId, template_version: m.templateVersion, to_address: m.to, request: JSON.stringify(m.request),
-        retain: m.retain, status: m.status, created_at: m.createdAt, updated_at: m.createdAt,
+        retain: m.retain, status: m.status, created_at: m.createdAt, updated_at: m.createdAt, due_at: m.dueAt,
       }).onConflict((oc) => oc.columns(['workspace_id', 'idempotency_key']).doNothing()).returningAll().executeTakeFirst();
-      return row && toMessage(row);
-    },
-
-    /** Takes a queued, retrying or interrupted (sending) message for an attempt: one statement, counted. */
-    async claim(ws: string, id: string, at: Date): Promise<MessageRow | undefined> {
-      const row = await db.updateTable('messages').set((eb) => ({ status: 'sending', attempts: eb('attempts', '+', 1), updated_at: at }))
-        .where('workspace_id', '=', ws).where('id', '=', id).where('status', 'in', ['queued', 'retrying', 'sending'])
-        .returningAll().executeTakeFirst();
       return row && toMessage(row);
     },
 

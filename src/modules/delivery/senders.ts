@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Clock } from '../../clock.ts';
 import type { Db } from '../../db/pool.ts';
+import { ttlCache } from '../../db/ttl-cache.ts';
 import { AppError } from '../../errors.ts';
 import { createEmailProvider, createSmsProvider, emailProviderConfigSchema, smsProviderConfigSchema, type ProviderDeps, type SmsProvider } from './providers/index.ts';
 import { createSmtpSender, type EmailSender } from './smtp.ts';
@@ -58,12 +59,15 @@ export function createSenderService(deps: { db: Db; clock: Clock; providerDeps?:
   // Built transports, per sender id and version (updated_at): a changed sender gets a new one.
   const built = new Map<string, { version: number; email?: EmailSender; sms?: SmsProvider }>();
   // The default sender row per workspace and channel, for a few seconds (every send asks). Changes made
-  // by this process clear it at once; other processes see them within CACHE_MS.
-  const CACHE_MS = 5_000;
-  const defaults = new Map<string, { at: number; row: SendersRowIn | undefined }>();
+  // by this process clear it (before and after the write); other processes see them within 5 s.
+  const defaults = ttlCache<string, SendersRowIn | undefined>(5_000, (key) => {
+    const [ws = '', channel = ''] = key.split('/');
+    return db.selectFrom('senders').selectAll().where('workspace_id', '=', ws).where('channel', '=', channel as 'email' | 'sms')
+      .where('is_default', '=', true).executeTakeFirst();
+  });
   const forget = (ws: string) => {
-    defaults.delete(`${ws}/email`);
-    defaults.delete(`${ws}/sms`);
+    defaults.forget(`${ws}/email`);
+    defaults.forget(`${ws}/sms`);
   };
 
   const view = (r: SenderRow): SenderView => {
@@ -87,6 +91,7 @@ export function createSenderService(deps: { db: Db; clock: Clock; providerDeps?:
           is_default: parsed.isDefault, rate_per_second: parsed.ratePerSecond, concurrency: parsed.concurrency, created_at: at, updated_at: at,
         }).execute();
       });
+      forget(ws);
       return view((await this.get(ws, id))!);
     },
 
@@ -109,6 +114,7 @@ export function createSenderService(deps: { db: Db; clock: Clock; providerDeps?:
     async remove(ws: string, id: string): Promise<void> {
       forget(ws);
       const res = await db.deleteFrom('senders').where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst();
+      forget(ws);
       if (res.numDeletedRows === 0n) throw new AppError('sender.not_found', undefined, { field: 'id' });
       built.delete(id);
     },
@@ -116,20 +122,12 @@ export function createSenderService(deps: { db: Db; clock: Clock; providerDeps?:
     async setStatus(ws: string, id: string, status: 'active' | 'paused', reason: string | null): Promise<void> {
       forget(ws);
       await db.updateTable('senders').set({ status, paused_reason: reason, updated_at: clock.now() }).where('workspace_id', '=', ws).where('id', '=', id).execute();
+      forget(ws);
     },
 
     /** The workspace's default sender of the channel, as something that sends (undefined: none configured). */
     async defaultFor(ws: string, channel: 'email' | 'sms'): Promise<{ row: SenderRow; email?: EmailSender; sms?: SmsProvider } | undefined> {
-      const key = `${ws}/${channel}`;
-      const now = Date.now();
-      let cached = defaults.get(key);
-      if (!cached || now - cached.at > CACHE_MS) {
-        const fresh = await db.selectFrom('senders').selectAll().where('workspace_id', '=', ws).where('channel', '=', channel)
-          .where('is_default', '=', true).executeTakeFirst();
-        cached = { at: now, row: fresh };
-        defaults.set(key, cached);
-      }
-      const row = cached.row;
+      const row = await defaults.get(`${ws}/${channel}`);
       if (!row) return undefined;
       const sender = toSender(row);
       const version = row.updated_at.getTime();

@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../../clock.ts';
 import type { Db } from '../../db/pool.ts';
+import { ttlCache } from '../../db/ttl-cache.ts';
 import { AppError } from '../../errors.ts';
 import type { ContentService } from '../content/index.ts';
 import type { PeopleQueryService } from '../people/index.ts';
@@ -50,8 +51,24 @@ export function createTransactionalService(deps: {
   db: Db; clock: Clock; delivery: DeliveryService; content: ContentService; peopleQuery: PeopleQueryService;
 }) {
   const { db, clock } = deps;
+  // Every send names its template: the answers (found and published only) are kept per workspace for a
+  // few seconds; content changes made by this process clear them at once.
+  const templates = ttlCache<string, Map<string, Promise<string>>>(5_000, () => Promise.resolve(new Map<string, Promise<string>>()));
+  deps.content.onChange((ws) => templates.forget(ws));
 
   async function template(ws: string, ref: string | number, channel: 'email' | 'sms'): Promise<string> {
+    const known = await templates.get(ws);
+    const key = `${channel}\n${String(ref)}`;
+    let found = known.get(key);
+    if (!found) {
+      found = lookupTemplate(ws, ref, channel);
+      known.set(key, found);
+      found.catch(() => known.delete(key));
+    }
+    return found;
+  }
+
+  async function lookupTemplate(ws: string, ref: string | number, channel: 'email' | 'sms'): Promise<string> {
     const key = String(ref);
     const found = /^tpl_[0-9a-f]{20}$/.test(key)
       ? await deps.content.get(ws, 'template', key).catch(() => undefined)
@@ -117,27 +134,29 @@ export function createTransactionalService(deps: {
       };
       const hash = createHash('sha256').update(canonical(input)).digest('hex');
 
+      const message = (at: Date) => ({
+        source: 'transactional', channel: input.channel, to, personId: who?.id ?? null, templateId,
+        request: request as Record<string, unknown>, retain: !(input.disable_message_retention ?? false),
+        ...(input.send_at !== undefined ? { runAt: new Date(input.send_at * 1000) } : {}),
+        idempotencyKey: idempotencyKey !== undefined ? `api:${route}:${idempotencyKey}:${at.getTime()}` : `api:${route}:${randomBytes(12).toString('hex')}`,
+      });
+      const answerFor = (m: { id: string; createdAt: Date }): TransactionalAnswer => ({ delivery_id: m.id, queued_at: Math.floor(m.createdAt.getTime() / 1000) });
+      // Without a key there is nothing else to write: the message, its event and its job go in one statement.
+      if (idempotencyKey === undefined) return answerFor((await deps.delivery.enqueueNow(ws, message(clock.now()))).message);
+
       return db.transaction().execute(async (tx) => {
         const repo = createDeliveryRepo(tx);
         const at = clock.now();
-        if (idempotencyKey !== undefined) {
-          if (!(await repo.claimKey(ws, route, idempotencyKey, hash, at))) {
-            const prior = await repo.keyAnswer(ws, route, idempotencyKey);
-            if (prior && at.getTime() - prior.createdAt.getTime() < KEY_TTL_MS) {
-              if (prior.hash !== hash) throw new AppError('idempotency.key_reused', undefined, { field: 'Idempotency-Key' });
-              return prior.response as TransactionalAnswer;
-            }
-            await repo.replaceKey(ws, route, idempotencyKey, hash, at);
+        if (!(await repo.claimKey(ws, route, idempotencyKey, hash, at))) {
+          const prior = await repo.keyAnswer(ws, route, idempotencyKey);
+          if (prior && at.getTime() - prior.createdAt.getTime() < KEY_TTL_MS) {
+            if (prior.hash !== hash) throw new AppError('idempotency.key_reused', undefined, { field: 'Idempotency-Key' });
+            return prior.response as TransactionalAnswer;
           }
+          await repo.replaceKey(ws, route, idempotencyKey, hash, at);
         }
-        const { message } = await deps.delivery.enqueue(tx, ws, {
-          idempotencyKey: idempotencyKey !== undefined ? `api:${route}:${idempotencyKey}:${at.getTime()}` : `api:${route}:${randomBytes(12).toString('hex')}`,
-          source: 'transactional', channel: input.channel, to, personId: who?.id ?? null, templateId,
-          request: request as Record<string, unknown>, retain: !(input.disable_message_retention ?? false),
-          ...(input.send_at !== undefined ? { runAt: new Date(input.send_at * 1000) } : {}),
-        });
-        const answer: TransactionalAnswer = { delivery_id: message.id, queued_at: Math.floor(message.createdAt.getTime() / 1000) };
-        if (idempotencyKey !== undefined) await repo.storeAnswer(ws, route, idempotencyKey, 200, answer);
+        const answer = answerFor((await deps.delivery.enqueue(tx, ws, message(at))).message);
+        await repo.storeAnswer(ws, route, idempotencyKey, 200, answer);
         return answer;
       });
     },

@@ -113,6 +113,12 @@ export function createPeopleService(deps: { db: Db; clock: Clock }) {
       return createPeopleRepo(db).deleteSuppressions(ws, rows);
     },
 
+    /** Which of these (lower-cased) email addresses were deleted and suppressed: one statement for all. */
+    async suppressedEmails(ws: string, emails: readonly string[]): Promise<Set<string>> {
+      const found = await createPeopleRepo(db).findSuppressed(ws, emails.map((value) => ({ kind: 'email' as const, value: value.toLowerCase() })));
+      return new Set([...found].map((k) => k.slice('email:'.length)));
+    },
+
     async isSuppressed(ws: string, ref: PersonRef): Promise<boolean> {
       const rows: Array<{ kind: SuppressionKind; value: string }> = [];
       if (ref.userId) rows.push({ kind: 'user', value: ref.userId });

@@ -22,19 +22,30 @@ export function createTrackingRepo(db: Queryable) {
     },
 
     /**
-     * Records the message's links. A retried send renders again: `replace` also drops links past the new
-     * count (a first attempt has none to drop, and skips that query).
+     * Records the links of messages, many at once (two statements at most). A retried send renders
+     * again: `replace` also drops its links past the new count (a first attempt has none to drop).
      */
-    async saveLinks(ws: string, messageId: string, urls: string[], opts: { replace: boolean }): Promise<void> {
-      if (opts.replace) {
-        await db.deleteFrom('tracking_links').where('workspace_id', '=', ws).where('message_id', '=', messageId)
-          .where('idx', '>=', urls.length).execute();
+    async saveLinksMany(ws: string, items: ReadonlyArray<{ messageId: string; urls: readonly string[]; replace: boolean }>): Promise<void> {
+      const replaced = items.filter((i) => i.replace);
+      if (replaced.length > 0) {
+        await sql`DELETE FROM tracking_links t
+          USING unnest(${replaced.map((i) => i.messageId)}::text[], ${replaced.map((i) => i.urls.length)}::int[]) AS r(message_id, n)
+          WHERE t.workspace_id = ${ws} AND t.message_id = r.message_id AND t.idx >= r.n`.execute(db);
+      }
+      const ids: string[] = [];
+      const idxs: number[] = [];
+      const urls: string[] = [];
+      for (const i of items) {
+        i.urls.forEach((url, idx) => {
+          ids.push(i.messageId);
+          idxs.push(idx);
+          urls.push(url);
+        });
       }
       if (urls.length === 0) return;
-      await db.insertInto('tracking_links')
-        .values(urls.map((url, idx) => ({ workspace_id: ws, message_id: messageId, idx, url })))
-        .onConflict((oc) => oc.columns(['workspace_id', 'message_id', 'idx']).doUpdateSet((eb) => ({ url: eb.ref('excluded.url') })))
-        .execute();
+      await sql`INSERT INTO tracking_links (workspace_id, message_id, idx, url)
+        SELECT ${ws}, l.message_id, l.idx, l.url FROM unnest(${ids}::text[], ${idxs}::int[], ${urls}::text[]) AS l(message_id, idx, url)
+        ON CONFLICT (workspace_id, message_id, idx) DO UPDATE SET url = EXCLUDED.url`.execute(db);
     },
 
     async link(ws: string, messageId: string, idx: number): Promise<string | undefined> {

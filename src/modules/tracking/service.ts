@@ -7,6 +7,8 @@ import type { Clock } from '../../clock.ts';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/pool.ts';
 import { AppError, isAppError } from '../../errors.ts';
+import { groupCommit } from '../../db/group-commit.ts';
+import { ttlCache } from '../../db/ttl-cache.ts';
 import type { Logger } from '../../logger.ts';
 import type { ContentService } from '../content/index.ts';
 import type { ComposedEmail, DeliveryService, MessageRow } from '../delivery/index.ts';
@@ -35,30 +37,29 @@ export function createTrackingService(deps: {
   const publicBase = new URL(deps.config.publicUrl).href.replace(/\/+$/, '');
   // Consent links (one-click unsubscribe, preferences, double opt-in) and Tandem's own tracking links stay as they are.
   const untracked = [`${publicBase}/u/`, `${publicBase}/preferences/`, `${publicBase}/confirm/`, `${base}/c/`, `${base}/o/`, `${base}/v/`];
-  const cache = new Map<string, { at: number; settings: TrackingSettings }>();
-  const names = new Map<string, { at: number; name: string }>();
+  const now = () => clock.now().getTime();
+  const cache = ttlCache<string, TrackingSettings>(SETTINGS_TTL_MS, async (ws) => (await createTrackingRepo(db).settings(ws)) ?? DEFAULT_SETTINGS, { now });
+  const names = ttlCache<string, string>(60_000, async (key) => {
+    const [ws = '', templateId = ''] = key.split('\n');
+    try {
+      return (await deps.content.get(ws, 'template', templateId)).name;
+    } catch (err) {
+      if (!(isAppError(err) && err.code === 'content.not_found')) throw err;
+      return '';
+    }
+  }, { now });
+  // Every send records its links before it goes: concurrent sends' links are written together.
+  const saveLinks = groupCommit<string, { messageId: string; urls: string[]; replace: boolean }, undefined>(async (ws, items) => {
+    await createTrackingRepo(db).saveLinksMany(ws, items);
+    return items.map(() => undefined);
+  }, { max: 200 });
 
-  async function settings(ws: string): Promise<TrackingSettings> {
-    const hit = cache.get(ws);
-    if (hit && clock.now().getTime() - hit.at < SETTINGS_TTL_MS) return hit.settings;
-    const s = (await createTrackingRepo(db).settings(ws)) ?? DEFAULT_SETTINGS;
-    cache.set(ws, { at: clock.now().getTime(), settings: s });
-    return s;
+  function settings(ws: string): Promise<TrackingSettings> {
+    return cache.get(ws);
   }
 
   async function templateName(ws: string, templateId: string | null): Promise<string> {
-    if (!templateId) return '';
-    const key = `${ws}\n${templateId}`;
-    const hit = names.get(key);
-    if (hit && clock.now().getTime() - hit.at < 60_000) return hit.name;
-    let name = '';
-    try {
-      name = (await deps.content.get(ws, 'template', templateId)).name;
-    } catch (err) {
-      if (!(isAppError(err) && err.code === 'content.not_found')) throw err;
-    }
-    names.set(key, { at: clock.now().getTime(), name });
-    return name;
+    return templateId ? names.get(`${ws}\n${templateId}`) : '';
   }
 
   /** The verified payload's workspace and message, or null. */
@@ -108,7 +109,7 @@ export function createTrackingService(deps: {
         },
         pixelUrl: s.openTracking ? `${base}/o/${signer.sign(PURPOSES.open, { w: ws, m: m.id })}.gif` : undefined,
       });
-      if (s.clickTracking) await createTrackingRepo(db).saveLinks(ws, m.id, links, { replace: m.attempts > 1 });
+      if (s.clickTracking && (links.length > 0 || m.attempts > 1)) await saveLinks(ws, { messageId: m.id, urls: links, replace: m.attempts > 1 });
       return { ...email, html };
     },
 
@@ -150,7 +151,7 @@ export function createTrackingService(deps: {
 
     async saveSettings(ws: string, s: TrackingSettings): Promise<TrackingSettings> {
       await createTrackingRepo(db).saveSettings(ws, s, clock.now());
-      cache.delete(ws);
+      cache.forget(ws);
       return settings(ws);
     },
 

@@ -64,6 +64,13 @@ export function createWebhookRepo(db: Queryable) {
       return res.numDeletedRows > 0n;
     },
 
+    /** The event types of each active endpoint (what emit() may deliver to). */
+    async activeEventTypes(workspaceId: string): Promise<string[][]> {
+      const rows = await db.selectFrom('webhook_endpoints').select('event_types')
+        .where('workspace_id', '=', workspaceId).where('status', '=', 'active').execute();
+      return rows.map((r) => r.event_types);
+    },
+
     /** Active endpoints subscribed to `type` (by name or by '*'). */
     async subscribedEndpointIds(workspaceId: string, type: string): Promise<string[]> {
       const rows = await db.selectFrom('webhook_endpoints').select('id')

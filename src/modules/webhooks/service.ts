@@ -6,6 +6,7 @@ import type { Clock } from '../../clock.ts';
 import type { Db, Queryable } from '../../db/pool.ts';
 import { AppError, isAppError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
+import { ttlCache } from '../../db/ttl-cache.ts';
 import { checkUrl, type OutboundClient, type PrivatePolicy } from '../../net/index.ts';
 import { parseAllowList } from '../../net/index.ts';
 import { enqueueJob } from '../../worker/jobs.ts';
@@ -19,6 +20,7 @@ export const PURGE_TASK = 'webhooks:purge';
 export const RETENTION_DAYS = 30;
 
 const ENDPOINT_ID = /^wep_[0-9a-f]{20}$/;
+const SUBSCRIPTIONS_TTL_MS = 5_000;
 
 export interface WebhookDeps {
   db: Db;
@@ -61,6 +63,17 @@ function cleanEventTypes(types: readonly string[]): string[] {
 export function createWebhookService(deps: WebhookDeps) {
   const { db, clock } = deps;
   const policy: PrivatePolicy = typeof deps.allowPrivate === 'boolean' ? deps.allowPrivate : parseAllowList(deps.allowPrivate);
+  // The event types of each workspace's active endpoints, for a few seconds: every send asks whether
+  // anyone listens. This process's changes clear it at once; another process's show within the TTL.
+  const subscriptions = ttlCache<string, Set<string>>(SUBSCRIPTIONS_TTL_MS,
+    async (workspaceId) => new Set((await createWebhookRepo(db).activeEventTypes(workspaceId)).flat()));
+  const forget = (workspaceId: string) => subscriptions.forget(workspaceId);
+
+  /** Whether an active endpoint of the workspace is subscribed to `type` (cached; emit() asks the database when so). */
+  async function wants(workspaceId: string, type: string): Promise<boolean> {
+    const types = await subscriptions.get(workspaceId);
+    return types.has(type) || types.has('*');
+  }
 
   /** A literal private address is refused at once; a host name is checked again at every delivery. */
   function checkEndpointUrl(url: string): string {
@@ -103,18 +116,23 @@ export function createWebhookService(deps: WebhookDeps) {
      */
     async emit(tx: Queryable, workspaceId: string, type: string, data: object): Promise<string | null> {
       if (!isEventType(type)) throw new Error(`webhooks.emit: unknown event type "${type}" (add it to EVENT_TYPES)`);
+      if (!(await wants(workspaceId, type))) return null;
       const endpointIds = await createWebhookRepo(tx).subscribedEndpointIds(workspaceId, type);
       if (endpointIds.length === 0) return null;
       return store(tx, workspaceId, type, data as Record<string, unknown>, endpointIds);
     },
 
+    wants,
+
     async create(workspaceId: string, input: EndpointInput): Promise<WebhookEndpointWithSecret> {
       const url = checkEndpointUrl(input.url);
       const eventTypes = cleanEventTypes(input.eventTypes);
-      return createWebhookRepo(db).insertEndpoint({
+      const created = await createWebhookRepo(db).insertEndpoint({
         workspaceId, id: `wep_${randomBytes(10).toString('hex')}`, url, description: input.description ?? '',
         eventTypes, secret: newSecret(), at: clock.now(),
       });
+      forget(workspaceId);
+      return created;
     },
 
     async list(workspaceId: string, opts: { limit?: number; after?: string | undefined } = {}): Promise<EndpointPage> {
@@ -149,6 +167,7 @@ export function createWebhookService(deps: WebhookDeps) {
         ...(change.eventTypes !== undefined ? { eventTypes: cleanEventTypes(change.eventTypes) } : {}),
         ...statusChange, at,
       });
+      forget(workspaceId);
       if (!updated) throw notFound();
       return strip(updated);
     },
@@ -162,7 +181,9 @@ export function createWebhookService(deps: WebhookDeps) {
     },
 
     async delete(workspaceId: string, id: string): Promise<void> {
-      if (!ENDPOINT_ID.test(id) || !(await createWebhookRepo(db).deleteEndpoint(workspaceId, id))) throw notFound();
+      const deleted = ENDPOINT_ID.test(id) && await createWebhookRepo(db).deleteEndpoint(workspaceId, id);
+      forget(workspaceId);
+      if (!deleted) throw notFound();
     },
 
     /** Sends a `webhook.test` message to this endpoint only (subscribed to it or not). */
@@ -181,8 +202,10 @@ export function createWebhookService(deps: WebhookDeps) {
     },
 
     /** One delivery attempt (what the `webhooks:deliver` task runs). */
-    deliver(job: DeliverJob): Promise<DeliveryOutcome> {
-      return deliverAttempt({ db, clock, outbound: deps.outbound, ...(deps.log ? { log: deps.log } : {}), ...(deps.random ? { random: deps.random } : {}) }, job);
+    async deliver(job: DeliverJob): Promise<DeliveryOutcome> {
+      const outcome = await deliverAttempt({ db, clock, outbound: deps.outbound, ...(deps.log ? { log: deps.log } : {}), ...(deps.random ? { random: deps.random } : {}) }, job);
+      if (outcome.result === 'disabled') forget(job.workspaceId);
+      return outcome;
     },
 
     async purge(): Promise<number> {

@@ -37,6 +37,10 @@ const AUTH_CACHE_MS = 5_000;
 export function createWorkspaceService(deps: { db: Db; clock: Clock }) {
   const { db, clock } = deps;
   const cache = new Map<string, { value: AuthenticatedKey | null; expires: number }>();
+  // Workspace rows as last read, for get(id, { maxAgeMs }) (every render reads the settings). This
+  // process's updates replace them at once; another process's show within the caller's maxAgeMs.
+  // Concurrent readers share one read.
+  const recent = new Map<string, { at: number; row: Promise<WorkspaceRow> }>();
 
   async function issueKey(repo: ReturnType<typeof createWorkspaceRepo>, workspaceId: string, kind: KeyKind, name = ''): Promise<CreatedKey> {
     const secret = newSecret(kind);
@@ -71,7 +75,8 @@ export function createWorkspaceService(deps: { db: Db; clock: Clock }) {
 
     /** Rename, and merge settings (a field set to null is removed). */
     async update(workspaceId: string, change: { name?: string | undefined; settings?: { [K in keyof WorkspaceSettings]?: WorkspaceSettings[K] | null } | undefined }): Promise<WorkspaceRow> {
-      return db.transaction().execute(async (tx) => {
+      recent.delete(workspaceId);
+      const row = await db.transaction().execute(async (tx) => {
         const repo = createWorkspaceRepo(tx);
         const ws = await repo.findWorkspace(workspaceId);
         if (!ws) throw new AppError('workspace.not_found', undefined, { field: 'workspaceId' });
@@ -87,12 +92,27 @@ export function createWorkspaceService(deps: { db: Db; clock: Clock }) {
         if (!updated) throw new AppError('workspace.not_found', undefined, { field: 'workspaceId' });
         return updated;
       });
+      recent.delete(workspaceId);
+      return row;
     },
 
-    async get(workspaceId: string): Promise<WorkspaceRow> {
-      const ws = await createWorkspaceRepo(db).findWorkspace(workspaceId);
-      if (!ws) throw new AppError('workspace.not_found', undefined, { field: 'workspaceId' });
-      return ws;
+    /** The workspace; with `maxAgeMs`, possibly as read up to that long ago. */
+    get(workspaceId: string, opts: { maxAgeMs?: number } = {}): Promise<WorkspaceRow> {
+      const hit = opts.maxAgeMs !== undefined ? recent.get(workspaceId) : undefined;
+      if (hit && Date.now() - hit.at <= opts.maxAgeMs!) return hit.row;
+      const entry = {
+        at: Date.now(),
+        row: createWorkspaceRepo(db).findWorkspace(workspaceId).then((ws) => {
+          if (!ws) throw new AppError('workspace.not_found', undefined, { field: 'workspaceId' });
+          return ws;
+        }),
+      };
+      if (recent.size > 10_000) recent.clear();
+      recent.set(workspaceId, entry);
+      entry.row.catch(() => {
+        if (recent.get(workspaceId) === entry) recent.delete(workspaceId);
+      });
+      return entry.row;
     },
 
     list(): Promise<WorkspaceRow[]> {

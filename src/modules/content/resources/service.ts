@@ -93,6 +93,16 @@ export function createContentService(deps: { db: Db; clock: Clock }) {
     return r;
   }
 
+  // Told after every change of a workspace's content (the send caches of the template loader).
+  const listeners: Array<(workspaceId: string) => void> = [];
+  async function changing<T>(workspaceId: string, write: Promise<T>): Promise<T> {
+    try {
+      return await write;
+    } finally {
+      for (const listener of listeners) listener(workspaceId);
+    }
+  }
+
   async function nameTaken<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();
@@ -103,6 +113,11 @@ export function createContentService(deps: { db: Db; clock: Clock }) {
   }
 
   return {
+    /** `listener` is called after each change of a workspace's content made through this service. */
+    onChange(listener: (workspaceId: string) => void): void {
+      listeners.push(listener);
+    },
+
     async list(workspaceId: string, kind: ResourceKind, opts: { limit?: number; after?: string | undefined } = {}): Promise<ResourcePage> {
       const limit = opts.limit ?? 100;
       const rows = await createContentRepo(db).list(workspaceId, kind, { limit: limit + 1, after: opts.after });
@@ -114,14 +129,14 @@ export function createContentService(deps: { db: Db; clock: Clock }) {
     async create(workspaceId: string, kind: ResourceKind, name: string, body: unknown): Promise<ContentResourceDetail> {
       checkName(name);
       const clean = checkBody(kind, body);
-      return db.transaction().execute(async (tx) => {
+      return changing(workspaceId, db.transaction().execute(async (tx) => {
         const repo = createContentRepo(tx);
         const at = clock.now();
         const r = await repo.insertResource({ workspaceId, id: newResourceId(kind), kind, name, at });
         if (!r) throw new AppError('content.name_taken', undefined, { field: 'name' });
         const draft = await repo.insertVersion({ workspaceId, resourceId: r.id, version: 1, body: clean, at });
         return { ...r, draft, published: null };
-      });
+      }));
     },
 
     async get(workspaceId: string, kind: ResourceKind, id: string): Promise<ContentResourceDetail> {
@@ -140,7 +155,7 @@ export function createContentService(deps: { db: Db; clock: Clock }) {
     async update(workspaceId: string, kind: ResourceKind, id: string, change: { name?: string | undefined; body: unknown }): Promise<ContentResourceDetail> {
       if (change.name !== undefined) checkName(change.name);
       const clean = checkBody(kind, change.body);
-      return nameTaken(() => db.transaction().execute(async (tx) => {
+      return nameTaken(() => changing(workspaceId, db.transaction().execute(async (tx) => {
         const repo = createContentRepo(tx);
         const r = await existing(repo, workspaceId, kind, id, true);
         const at = clock.now();
@@ -149,7 +164,7 @@ export function createContentService(deps: { db: Db; clock: Clock }) {
         const updated = await repo.update(workspaceId, id, { draftVersion: version, at, ...(change.name !== undefined ? { name: change.name } : {}) });
         const published = updated.publishedVersion === null ? null : (await repo.version(workspaceId, id, updated.publishedVersion)) ?? null;
         return { ...updated, draft, published };
-      }));
+      })));
     },
 
     async versions(workspaceId: string, kind: ResourceKind, id: string): Promise<ContentVersion[]> {
@@ -160,7 +175,7 @@ export function createContentService(deps: { db: Db; clock: Clock }) {
 
     /** Makes `version` (default: the latest draft) the published one. */
     async publish(workspaceId: string, kind: ResourceKind, id: string, version?: number): Promise<ContentResourceDetail> {
-      return db.transaction().execute(async (tx) => {
+      return changing(workspaceId, db.transaction().execute(async (tx) => {
         const repo = createContentRepo(tx);
         const r = await existing(repo, workspaceId, kind, id, true);
         const v = version ?? r.draftVersion;
@@ -171,7 +186,7 @@ export function createContentService(deps: { db: Db; clock: Clock }) {
         await repo.markPublished(workspaceId, id, v, at);
         const updated = await repo.update(workspaceId, id, { publishedVersion: v, at });
         return detail(repo, workspaceId, updated);
-      });
+      }));
     },
 
     /** Resources whose latest draft or published body contains `needle` (where an asset is used). */
@@ -204,7 +219,7 @@ export function createContentService(deps: { db: Db; clock: Clock }) {
     },
 
     async delete(workspaceId: string, kind: ResourceKind, id: string): Promise<void> {
-      if (!ID_PATTERN.test(id) || !(await createContentRepo(db).delete(workspaceId, kind, id))) throw notFound();
+      if (!ID_PATTERN.test(id) || !(await changing(workspaceId, createContentRepo(db).delete(workspaceId, kind, id)))) throw notFound();
     },
   };
 }

@@ -1,7 +1,10 @@
 // Which versions a render uses, and their bodies. A send uses the template's published version and
 // the published version of every layout, component and snippet, so publishing a component changes
 // every template that uses it from the next send; a preview may use drafts (and says so).
-// Version bodies never change once written, so they are cached by (resource, version).
+// Version bodies never change once written, so they are cached by (resource, version). What a send
+// reads besides (the template row and every layout's, component's and snippet's published version)
+// is kept per workspace for a few seconds: forget(ws) clears it when this process changes content,
+// other processes' changes show within SEND_CACHE_MS. Previews always read afresh.
 import type { Db } from '../../../db/pool.ts';
 import { AppError } from '../../../errors.ts';
 import { Lru } from '../render/lru.ts';
@@ -29,9 +32,36 @@ export interface Selection {
 
 type Pointer = Pick<Dependency<unknown>, 'id' | 'name' | 'version' | 'draft'>;
 
+const SEND_CACHE_MS = 5_000;
+
+/** Reads in flight are shared: a batch of sends starting at once makes one query, not one each. */
+interface SendCache { at: number; templates: Map<string, Promise<ContentResource | undefined>>; pointers?: Promise<ContentResource[]> }
+
 export function createTemplateLoader(deps: { db: Db; cacheSize?: number }) {
   const { db } = deps;
   const bodies = new Lru<string, Record<string, unknown>>(deps.cacheSize ?? 2000);
+  const sendCache = new Map<string, SendCache>();
+  const reading = new Map<string, Promise<Map<string, Record<string, unknown>>>>();
+
+  /** The workspace's send cache, fresh (undefined: read afresh). */
+  function cacheOf(workspaceId: string, cached: boolean): SendCache | undefined {
+    if (!cached) return undefined;
+    const now = Date.now();
+    let c = sendCache.get(workspaceId);
+    if (!c || now - c.at > SEND_CACHE_MS) {
+      if (sendCache.size > 10_000) sendCache.clear();
+      c = { at: now, templates: new Map() };
+      sendCache.set(workspaceId, c);
+    }
+    return c;
+  }
+
+  function remember<T>(c: SendCache, workspaceId: string, read: Promise<T>, keep: (p: Promise<T>) => void, drop: () => void): void {
+    keep(read);
+    read.catch(() => {
+      if (sendCache.get(workspaceId) === c) drop();
+    });
+  }
 
   async function loadBodies(workspaceId: string, wanted: readonly Pointer[]): Promise<Map<string, Record<string, unknown>>> {
     const out = new Map<string, Record<string, unknown>>();
@@ -42,7 +72,14 @@ export function createTemplateLoader(deps: { db: Db; cacheSize?: number }) {
       else missing.push(w);
     }
     if (missing.length > 0) {
-      const found = await createContentRepo(db).bodies(workspaceId, missing);
+      // Concurrent renders missing the same bodies share one read.
+      const key = `${workspaceId}/${missing.map((w) => `${w.id}@${w.version}`).join(',')}`;
+      let read = reading.get(key);
+      if (!read) {
+        read = createContentRepo(db).bodies(workspaceId, missing).finally(() => reading.delete(key));
+        reading.set(key, read);
+      }
+      const found = await read;
       for (const [k, body] of found) {
         bodies.set(`${workspaceId}/${k}`, body);
         out.set(k, body);
@@ -63,12 +100,24 @@ export function createTemplateLoader(deps: { db: Db; cacheSize?: number }) {
   return {
     loadBodies,
 
+    /** Content of the workspace changed in this process: sends read it afresh. */
+    forget(workspaceId: string): void {
+      sendCache.delete(workspaceId);
+    },
+
     /** Chooses the template version and its dependencies' versions; loads only the template body. */
     async select(workspaceId: string, templateId: string, opts: {
       version: VersionChoice; mode: Mode; locale: string | null; componentVersions?: ReadonlyMap<string, number> | undefined;
     }): Promise<Selection> {
       const repo = createContentRepo(db);
-      const template = /^tpl_[0-9a-f]{20}$/.test(templateId) ? await repo.find(workspaceId, 'template', templateId) : undefined;
+      const cache = cacheOf(workspaceId, opts.mode === 'send' && opts.componentVersions === undefined);
+      const find = () => (/^tpl_[0-9a-f]{20}$/.test(templateId) ? repo.find(workspaceId, 'template', templateId) : Promise.resolve(undefined));
+      let templateRead = cache?.templates.get(templateId);
+      if (!templateRead) {
+        templateRead = find();
+        if (cache) remember(cache, workspaceId, templateRead, (p) => cache.templates.set(templateId, p), () => cache.templates.delete(templateId));
+      }
+      const template = await templateRead;
       if (!template) throw new AppError('content.not_found', undefined, { field: 'id' });
       let version: number;
       if (opts.version === 'draft') version = template.draftVersion;
@@ -85,7 +134,12 @@ export function createTemplateLoader(deps: { db: Db; cacheSize?: number }) {
         .get(`${template.id}@${version}`) as TemplateBody | undefined;
       if (!body) throw new AppError('content.version_not_found', undefined, { field: 'version' });
 
-      const pointers = await repo.dependencyPointers(workspaceId);
+      let pointersRead = cache?.pointers;
+      if (!pointersRead) {
+        pointersRead = repo.dependencyPointers(workspaceId);
+        if (cache) remember(cache, workspaceId, pointersRead, (p) => { cache.pointers = p; }, () => { delete cache.pointers; });
+      }
+      const pointers = await pointersRead;
       const byName = (kind: string) => new Map(pointers.filter((p) => p.kind === kind).map((p) => [p.name, p]));
       const layouts = byName('layout');
       const components = byName('component');

@@ -48,7 +48,8 @@ export function createTemplateRenderService(deps: {
   const loader = createTemplateLoader({ db: deps.db });
 
   async function workspaceData(workspaceId: string): Promise<{ data: Record<string, unknown>; defaultLocale: string | null }> {
-    const ws = await workspaces.get(workspaceId);
+    // Read by every send: a few seconds old at most (this process's changes show at once).
+    const ws = await workspaces.get(workspaceId, { maxAgeMs: 5_000 });
     const s = ws.settings;
     return {
       data: {
@@ -102,6 +103,11 @@ export function createTemplateRenderService(deps: {
   return {
     render,
     loader,
+
+    /** The workspace's content changed here: the next send reads it afresh. */
+    forget(workspaceId: string): void {
+      loader.forget(workspaceId);
+    },
 
     /** Test send: renders like a preview and drops the result in the dev inbox (until senders exist). */
     async testSend(workspaceId: string, templateId: string, to: string, opts: Omit<RenderOptions, 'mode'>): Promise<{ message: DevInboxMessage; rendered: RenderedMessage }> {
