@@ -122,6 +122,11 @@ export function moduleTasks(services: Services): TaskList {
   return { ...services.events.tasks(), ...services.linkChecks.tasks(), ...services.webhooks.tasks(), ...services.salesforce.tasks(), ...services.delivery.tasks(), ...services.segments.tasks() };
 }
 
+/** What a worker process runs beside its jobs (listeners that queue jobs); each is stopped with the worker. */
+export function moduleListeners(services: Services): Array<{ stop(): Promise<void> }> {
+  return [services.segments.listen(services.pool)];
+}
+
 /** graphile-worker crontab lines for periodic jobs. */
 export const moduleCrontab: string[] = [
   '17 * * * * events:purge_dedupe',

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { run, runMigrations, type Runner, type Logger as WorkerLogger, type WorkerEvents } from 'graphile-worker';
 import { Logger as GraphileLogger } from 'graphile-worker';
 import type { Services } from '../services.ts';
-import { moduleCrontab, moduleTasks } from '../modules/registry.ts';
+import { moduleCrontab, moduleListeners, moduleTasks } from '../modules/registry.ts';
 import { createWorkerRecovery } from './recovery.ts';
 
 function workerLogger(services: Services): WorkerLogger {
@@ -47,12 +47,14 @@ export async function startWorker(services: Services): Promise<Runner> {
   // A runner that ends on its own (a fatal error) stops sending heartbeats too, so its jobs get unlocked
   // (the error itself stays unhandled, as without this line).
   void runner.promise.finally(() => recovery.stop());
+  const listeners = moduleListeners(services);
   let stopping: Promise<void> | undefined;
   return {
     ...runner,
     stop() {
       stopping ??= (async () => {
         try {
+          await Promise.all(listeners.map((l) => l.stop()));
           await runner.stop();
         } finally {
           await recovery.stop();

@@ -39,6 +39,9 @@ export function createBulkPeopleRepo(db: Queryable) {
     async lookup(ws: string, users: string[], emails: string[], phones: string[]): Promise<BulkLookup> {
       // LATERAL ... LIMIT 1: one index probe per value, whatever the table's size and however stale its
       // statistics (a bulk load outruns autovacuum; = ANY() then turns into a scan of the workspace).
+      // The email and phone probes are fenced (OFFSET 0) before their ORDER BY ... LIMIT 1: unfenced,
+      // PostgreSQL expects hundreds of matches per value and walks people_cursor (created_at order)
+      // through the whole workspace per row instead of probing people_email / people_phone.
       const keys = JSON.stringify({ u: users, e: emails, p: phones });
       const res = await sql<{ src: string; key: string; id: string | null; external_id: string | null }>`
         SELECT 'user' AS src, u.v AS key, i.person_id AS id, u.v AS external_id
@@ -48,13 +51,13 @@ export function createBulkPeopleRepo(db: Queryable) {
         UNION ALL
         SELECT 'email', e.v, p.id, p.external_id
         FROM json_array_elements_text(${keys}::json->'e') AS e(v)
-        CROSS JOIN LATERAL (SELECT id, external_id FROM people
-          WHERE workspace_id = ${ws} AND email IS NOT NULL AND lower(email) = e.v ORDER BY created_at, id LIMIT 1) p
+        CROSS JOIN LATERAL (SELECT id, external_id FROM (SELECT id, external_id, created_at FROM people
+          WHERE workspace_id = ${ws} AND email IS NOT NULL AND lower(email) = e.v OFFSET 0) x ORDER BY created_at, id LIMIT 1) p
         UNION ALL
         SELECT 'phone', f.v, p.id, p.external_id
         FROM json_array_elements_text(${keys}::json->'p') AS f(v)
-        CROSS JOIN LATERAL (SELECT id, external_id FROM people
-          WHERE workspace_id = ${ws} AND phone = f.v ORDER BY created_at, id LIMIT 1) p
+        CROSS JOIN LATERAL (SELECT id, external_id FROM (SELECT id, external_id, created_at FROM people
+          WHERE workspace_id = ${ws} AND phone IS NOT NULL AND phone = f.v OFFSET 0) x ORDER BY created_at, id LIMIT 1) p
         UNION ALL
         SELECT 'sup', s.kind || ':' || s.value, NULL, NULL
         FROM (SELECT 'user' AS kind, v AS value FROM json_array_elements_text(${keys}::json->'u') AS v

@@ -21,11 +21,21 @@ export interface CompileContext {
   workspaceId: string;
   now: Date;
   refs: Refs;
+  /**
+   * Re-evaluating only these people (the drain): every sub-query is restricted to them too, so its
+   * work is proportional to the batch (an index probe per person) rather than to the whole workspace.
+   */
+  only?: readonly string[] | undefined;
 }
 
 type Bool = RawBuilder<boolean>;
 const TRUE = sql<boolean>`TRUE`;
 const FALSE = sql<boolean>`FALSE`;
+
+/** `col = ANY(only)` when compiling for some people, else TRUE. */
+function among(col: string, ctx: CompileContext): Bool {
+  return ctx.only ? sql<boolean>`${sql.ref(col)} = ANY(${[...ctx.only]}::uuid[])` : TRUE;
+}
 
 export function compile(c: Condition, ctx: CompileContext): Bool {
   return node(c, ctx, false);
@@ -56,12 +66,12 @@ function leaf(c: Exclude<Leaf, EventCondition | { type: 'segment' }>, ctx: Compi
     case 'attribute': return valueTest(personValue(c.path), c, ctx);
     case 'group': return sql<boolean>`p.id IN (SELECT r.person_id FROM object_relationships r
       JOIN objects o ON o.workspace_id = r.workspace_id AND o.object_type = r.object_type AND o.object_id = r.object_id
-      WHERE r.workspace_id = ${ws} AND r.object_type = ${c.objectType} AND ${valueTest(jsonPath(sql`o.attributes`, c.path), c, ctx)})`;
+      WHERE r.workspace_id = ${ws} AND r.object_type = ${c.objectType} AND ${among('r.person_id', ctx)} AND ${valueTest(jsonPath(sql`o.attributes`, c.path), c, ctx)})`;
     case 'topic': {
       const t = ctx.refs.topics.get(c.topic);
       if (!t) return FALSE;
       const explicit = sql<boolean>`p.id IN (SELECT s.person_id FROM topic_subscriptions s
-        WHERE s.workspace_id = ${ws} AND s.topic_id = ${t.id} AND s.state = ${c.state})`;
+        WHERE s.workspace_id = ${ws} AND s.topic_id = ${t.id} AND s.state = ${c.state} AND ${among('s.person_id', ctx)})`;
       const defaultState = t.default === 'opt_out' ? 'subscribed' : 'unsubscribed';
       if (c.state !== defaultState) return explicit;
       return sql<boolean>`(${explicit} OR NOT EXISTS (SELECT 1 FROM topic_subscriptions s
@@ -92,7 +102,7 @@ function segmentLeaf(ref: string, member: boolean, ctx: CompileContext): Bool {
   const s = ctx.refs.segments.get(ref);
   if (!s) return member ? FALSE : TRUE;
   if (s.kind === 'dynamic' && s.definition) return node(s.definition, ctx, !member); // inlined: exact, even mid-build
-  const inList = sql<boolean>`p.id IN (SELECT m.person_id FROM segment_members m WHERE m.workspace_id = ${ctx.workspaceId} AND m.segment_id = ${s.id})`;
+  const inList = sql<boolean>`p.id IN (SELECT m.person_id FROM segment_members m WHERE m.workspace_id = ${ctx.workspaceId} AND m.segment_id = ${s.id} AND ${among('m.person_id', ctx)})`;
   return member ? inList : sql<boolean>`NOT EXISTS (SELECT 1 FROM segment_members m
     WHERE m.workspace_id = ${ctx.workspaceId} AND m.segment_id = ${s.id} AND m.person_id = p.id)`;
 }
@@ -120,6 +130,7 @@ function eventLeaf(c: EventCondition, ctx: CompileContext, negate: boolean): Boo
   const ws = ctx.workspaceId;
   const props = (c.where ?? []).map((f) => valueTest(jsonPath(sql`e.properties`, f.path), f, ctx));
   const base = [sql<boolean>`e.workspace_id = ${ws}`, sql<boolean>`e.type = 'track'`, sql<boolean>`e.name = ${c.name}`, ...props];
+  const someone = [sql<boolean>`e.person_id IS NOT NULL`, ...(ctx.only ? [among('e.person_id', ctx)] : [])];
   const positive = c.performed !== negate;
   const where = (extra: Bool[]) => sql.join([...base, ...extra], sql` AND `);
   const inWindow = timeFilter(sql`e.timestamp`, c.within, ctx.now);
@@ -128,7 +139,7 @@ function eventLeaf(c: EventCondition, ctx: CompileContext, negate: boolean): Boo
     // The first (or last) matching event ever must fall in the window.
     const agg = c.occurrence === 'first' ? sql`min(e.timestamp)` : sql`max(e.timestamp)`;
     const having = timeFilter(agg, c.within, ctx.now);
-    const expr = sql<boolean>`p.id IN (SELECT e.person_id FROM events e WHERE ${where([sql<boolean>`e.person_id IS NOT NULL`])}
+    const expr = sql<boolean>`p.id IN (SELECT e.person_id FROM events e WHERE ${where(someone)}
       GROUP BY e.person_id HAVING ${sql.join(having, sql` AND `)})`;
     return positive ? expr : sql<boolean>`NOT ${expr}`;
   }
@@ -145,16 +156,16 @@ function eventLeaf(c: EventCondition, ctx: CompileContext, negate: boolean): Boo
   if (exactly === 0) { n = 1; atLeast = false; exactly = undefined; }
   const want = positive === atLeast; // true: "IN people with >= n", false: "NOT IN" them
   if (exactly !== undefined) {
-    const expr = sql<boolean>`p.id IN (SELECT e.person_id FROM events e WHERE ${where([sql<boolean>`e.person_id IS NOT NULL`, ...inWindow])}
+    const expr = sql<boolean>`p.id IN (SELECT e.person_id FROM events e WHERE ${where([...someone, ...inWindow])}
       GROUP BY e.person_id HAVING count(*) = ${exactly})`;
     return positive ? expr : sql<boolean>`NOT ${expr}`;
   }
   if (n <= 0) return want ? TRUE : FALSE;
   if (n === 1) {
-    if (want) return sql<boolean>`p.id IN (SELECT e.person_id FROM events e WHERE ${where([sql<boolean>`e.person_id IS NOT NULL`, ...inWindow])})`;
+    if (want) return sql<boolean>`p.id IN (SELECT e.person_id FROM events e WHERE ${where([...someone, ...inWindow])})`;
     return sql<boolean>`NOT EXISTS (SELECT 1 FROM events e WHERE ${where([sql<boolean>`e.person_id = p.id`, ...inWindow])})`;
   }
-  const expr = sql<boolean>`p.id IN (SELECT e.person_id FROM events e WHERE ${where([sql<boolean>`e.person_id IS NOT NULL`, ...inWindow])}
+  const expr = sql<boolean>`p.id IN (SELECT e.person_id FROM events e WHERE ${where([...someone, ...inWindow])}
     GROUP BY e.person_id HAVING count(*) >= ${n})`;
   return want ? expr : sql<boolean>`NOT ${expr}`;
 }
@@ -169,12 +180,12 @@ function messageLeaf(c: MessageCondition, ctx: CompileContext): Bool {
   }
   if (c.activity === 'received') {
     return sql<boolean>`p.id IN (SELECT m.person_id FROM messages m WHERE m.workspace_id = ${ws} AND m.person_id IS NOT NULL
-      AND m.sent_at IS NOT NULL AND m.status IN ('sent', 'delivered', 'complained') AND ${templateFilter}
+      AND ${among('m.person_id', ctx)} AND m.sent_at IS NOT NULL AND m.status IN ('sent', 'delivered', 'complained') AND ${templateFilter}
       AND ${sql.join([TRUE, ...timeFilter(sql`m.sent_at`, c.within, ctx.now)], sql` AND `)})`;
   }
   return sql<boolean>`p.id IN (SELECT m.person_id FROM message_events me
     JOIN messages m ON m.workspace_id = me.workspace_id AND m.id = me.message_id
-    WHERE me.workspace_id = ${ws} AND me.type = ${c.activity} AND m.person_id IS NOT NULL AND ${templateFilter}
+    WHERE me.workspace_id = ${ws} AND me.type = ${c.activity} AND m.person_id IS NOT NULL AND ${among('m.person_id', ctx)} AND ${templateFilter}
     AND ${sql.join([TRUE, ...timeFilter(sql`me.at`, c.within, ctx.now)], sql` AND `)})`;
 }
 

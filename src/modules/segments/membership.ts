@@ -12,6 +12,7 @@ import { compile, type Refs } from './compile.ts';
 import { concerns } from './deps.ts';
 import type { SegmentsRepo } from './repo.ts';
 import type { Segment } from './types.ts';
+import { DIRTY_CHANNEL, queueDrain } from './wakeup.ts';
 
 export interface MembershipDeps {
   db: Db;
@@ -47,7 +48,7 @@ export function createMembership(deps: MembershipDeps) {
     if (!s.definition) return { entered: 0, exited: 0 };
     const at = clock.now();
     const refs = await deps.resolve(tx, ws, s);
-    const cond = compile(s.definition, { workspaceId: ws, now: at, refs });
+    const cond = compile(s.definition, { workspaceId: ws, now: at, refs, only: ids ?? undefined });
     const { entered, exited } = await repo.diff(tx, ws, s.id, cond, ids, reason, at);
     if (entered.length + exited.length > 0) {
       for (const h of hooks) await h(tx, ws, { segmentId: s.id, entered, exited, reason });
@@ -59,8 +60,8 @@ export function createMembership(deps: MembershipDeps) {
     if (personIds.length === 0 || what.length === 0) return;
     if (!(await workspaceHasSegments(q, ws))) return;
     await repo.markDirty(q, ws, [...new Set(personIds)], what, clock.now());
-    // One pending drain job at a time (job_key); a running drain picks up what arrives meanwhile.
-    await enqueueJob(q, 'segments:drain', {}, { jobKey: 'segments:drain', maxAttempts: 25 });
+    // Heard at commit by the workers' listeners, which queue the drain (wakeup.ts).
+    await repo.notify(q, DIRTY_CHANNEL);
   }
 
   const membership = {
@@ -189,6 +190,8 @@ export function createMembership(deps: MembershipDeps) {
       };
       const tick: Task = async (_payload, helpers) => {
         await membership.tick();
+        // The safety net of the listeners: dirty rows whose notification nobody heard.
+        if (await repo.hasDirty(db)) await queueDrain(db);
         // Again in tickSeconds (the crontab line restarts the chain should it ever break).
         await helpers.addJob('segments:tick', {}, { runAt: new Date(Date.now() + deps.tickSeconds * 1000), jobKey: 'segments:tick:next' });
       };

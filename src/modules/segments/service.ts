@@ -2,6 +2,7 @@
 // explain; members, their history and exports. Keeping membership current is membership.ts.
 import { randomBytes } from 'node:crypto';
 import type { RawBuilder } from 'kysely';
+import type pg from 'pg';
 import type { Clock } from '../../clock.ts';
 import type { Db, Queryable, Tx } from '../../db/pool.ts';
 import { AppError } from '../../errors.ts';
@@ -11,6 +12,7 @@ import { condition, isTimeBased, type Condition } from './definition.ts';
 import { depsOf } from './deps.ts';
 import { explain, type ExplainNode } from './explain.ts';
 import { createMembership, CACHE_MS } from './membership.ts';
+import { startDrainWakeup } from './wakeup.ts';
 import { resolveRefs } from './refs.ts';
 import { createSegmentsRepo } from './repo.ts';
 import type { Segment } from './types.ts';
@@ -239,6 +241,9 @@ export function createSegmentsService(deps: SegmentsDeps) {
     },
 
     tasks: () => membership.tasks((ws, id) => repo.find(db, ws, id)),
+
+    /** In a worker process: hear of dirty people and queue the drain (wakeup.ts). */
+    listen: (pool: pg.Pool) => startDrainWakeup(pool, db, deps.log),
   };
   return service;
 }

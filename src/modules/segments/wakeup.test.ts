@@ -1,0 +1,63 @@
+// The drain in a running worker: ingest marks people dirty and notifies; the worker's listener queues
+// the drain, so membership follows an event within about a second with nobody calling drain() by hand.
+// Rows marked while no worker listened are drained when one starts.
+import { sql } from 'kysely';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createTestTandem, type TestTandem } from '../../../test/harness.ts';
+import { startWorker } from '../../worker/runner.ts';
+
+let t: TestTandem;
+let ws: string;
+
+beforeAll(async () => {
+  t = await createTestTandem({ worker: true });
+  ws = (await t.workspace()).workspaceId;
+});
+afterAll(async () => t?.close());
+
+async function until<T>(what: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await what();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const built = (id: string) => until(async () => ((await t.services.db.selectFrom('segments').select('status')
+  .where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst())?.status === 'ready' ? true : undefined));
+
+const isMember = async (segmentId: string, userId: string): Promise<true | undefined> => {
+  const r = await sql<{ x: number }>`SELECT 1 AS x FROM segment_members m JOIN people p ON p.workspace_id = m.workspace_id AND p.id = m.person_id
+    WHERE m.workspace_id = ${ws} AND m.segment_id = ${segmentId} AND p.external_id = ${userId}`.execute(t.services.db);
+  return r.rows.length > 0 ? true : undefined;
+};
+
+it('an event enters its person into a segment through the worker, within seconds, and leaves no dirty row', async () => {
+  const s = await t.services.segments.create(ws, { name: 'Pinged', key: 'pinged', kind: 'dynamic', definition: { type: 'event', name: 'ping', performed: true } });
+  await t.services.ingest.ingest(ws, [{ type: 'identify', userId: 'early', traits: {}, timestamp: new Date() }], { source: 'api' });
+  // The first build (2 s after the save) answers with the people of the moment.
+  await built(s.id);
+  const t0 = Date.now();
+  await t.services.ingest.ingest(ws, [{ type: 'track', userId: 'early', name: 'ping', properties: {}, timestamp: new Date() }], { source: 'api' });
+  await until(() => isMember(s.id, 'early'));
+  const ms = Date.now() - t0;
+  expect(ms).toBeLessThan(5_000);
+  await until(async () => ((await t.services.db.selectFrom('segment_dirty').select('id').executeTakeFirst()) ? undefined : true));
+});
+
+it('people marked dirty while no worker listened are drained when a worker starts', async () => {
+  const s = await t.services.segments.create(ws, { name: 'Ponged', key: 'ponged', kind: 'dynamic', definition: { type: 'event', name: 'pong', performed: true } });
+  await built(s.id);
+  await t.worker?.stop();
+  await t.services.ingest.ingest(ws, [{ type: 'track', userId: 'late', name: 'pong', properties: {}, timestamp: new Date() }], { source: 'api' });
+  await new Promise((r) => setTimeout(r, 300));
+  expect(await isMember(s.id, 'late')).toBeUndefined(); // nobody drained yet
+  const again = await startWorker(t.services);
+  try {
+    await until(() => isMember(s.id, 'late'));
+  } finally {
+    await again.stop();
+  }
+});
