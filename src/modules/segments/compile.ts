@@ -232,16 +232,25 @@ export function valueTest(v: RawBuilder<unknown>, t: ValueTest, ctx: CompileCont
     case 'between': {
       const [lo, hi] = t.values ?? [];
       if (typeof lo === 'number' && typeof hi === 'number') return f(sql`${num} BETWEEN ${lo}::numeric AND ${hi}::numeric`);
-      return f(sql`${ts} BETWEEN ${startOf(String(lo))}::timestamptz AND ${endOf(String(hi))}::timestamptz`);
+      return during(ts, startOf(String(lo)), endOf(String(hi)));
     }
     case 'in': return f(sql`${j(t.values ?? [])} @> jsonb_build_array(coalesce(${v}, 'null'::jsonb))`);
     case 'not_in': return sql<boolean>`NOT ${f(sql`${j(t.values ?? [])} @> jsonb_build_array(coalesce(${v}, 'null'::jsonb))`)}`;
     case 'before': return f(sql`${ts} < ${startOf(String(t.value))}::timestamptz`);
     case 'after': return f(sql`${ts} > ${endOf(String(t.value))}::timestamptz`);
-    case 'within_last': return f(sql`${ts} BETWEEN ${ago(-1)}::timestamptz AND ${ctx.now}::timestamptz`);
-    case 'within_next': return f(sql`${ts} BETWEEN ${ctx.now}::timestamptz AND ${ago(1)}::timestamptz`);
+    case 'within_last': return during(ts, ago(-1), ctx.now);
+    case 'within_next': return during(ts, ctx.now, ago(1));
     case 'more_than_ago': return f(sql`${ts} < ${ago(-1)}::timestamptz`);
   }
+}
+
+/**
+ * from <= t <= to, with t computed once: BETWEEN would expand to two comparisons, each with its own
+ * copy of the inlined tandem_ts() and its regular expressions.
+ */
+function during(t: RawBuilder<unknown>, from: Date, to: Date): Bool {
+  if (!(from.getTime() <= to.getTime())) return FALSE; // an empty (or invalid) interval: nobody
+  return sql<boolean>`coalesce(tstzrange(${from}::timestamptz, ${to}::timestamptz, '[]') @> ${t}, false)`;
 }
 
 function contains(v: RawBuilder<unknown>, value: unknown): Bool {

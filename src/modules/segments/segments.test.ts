@@ -74,6 +74,7 @@ describe('attribute operators', () => {
     [attr('trial_end', 'before', { value: '2026-07-01' }), ['ann']], // cat's 2026-02-30 is no date: never before or after
     [attr('signup', 'within_last', { amount: 30, unit: 'days' }), ['cat']], // unix seconds
     [attr('trial_end', 'between', { values: ['2026-06-01', '2026-06-17'] }), ['ann']],
+    [attr('trial_end', 'between', { values: ['2026-06-17', '2026-06-01'] }), []],
   ])('%j', async (def, expected) => {
     expect(await members(def)).toEqual(expected);
   });
