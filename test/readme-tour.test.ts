@@ -73,6 +73,18 @@ const CURL_ANSWERS: Array<{ call: string; status: number; body?: (b: unknown) =>
     body: (b) => expect((b as { messages: unknown[] }).messages).toContainEqual(
       expect.objectContaining({ to: 'ann@example.com', subject: '[Test] Welcome, friend!', source: 'test' })),
   },
+  {
+    call: 'POST /api/segments/preview', status: 200,
+    body: (b) => expect(b).toMatchObject({ count: 1, sample: [{ externalId: 'u-1', email: 'ann@example.com' }] }),
+  },
+  {
+    call: 'POST /api/segments', status: 201,
+    body: (b) => expect(b).toMatchObject({ key: 'pro-inviters', kind: 'dynamic' }),
+  },
+  {
+    call: 'GET /api/segments/pro-inviters/explain?person=u-1&by=userId', status: 200,
+    body: (b) => expect(b).toMatchObject({ member: true, tree: { type: 'and', result: true, children: [{ result: true }, { result: true }] } }),
+  },
 ];
 
 // --- Reading the README -----------------------------------------------------------------------
