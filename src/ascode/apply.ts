@@ -1,14 +1,16 @@
 // `tandem apply DIR`: validate every file, plan against the server, print the plan, then carry it out.
-import { RESOURCE_KINDS } from '../modules/content/index.ts';
+import { RESOURCE_KINDS, type ResourceKind } from '../modules/content/index.ts';
 import { mapLimit, type ContentClient, type RemoteSummary } from './client.ts';
-import { readResourceDir } from './files.ts';
+import { invalidFiles, readAsCodeDir, type LocalResource } from './files.ts';
 import { makePlan, type PlanEntry, type RemoteResource } from './plan.ts';
+import { carryOutSegment, namesTopics, planSegments } from './segment-plan.ts';
+import type { LocalSegment } from './segments.ts';
 
 export interface ApplyOptions {
   dir: string;
   client: ContentClient;
   dryRun?: boolean;
-  /** Delete server resources that have no file (after listing them in the plan). */
+  /** Delete server resources (and segments, when DIR has a segments/ folder) that have no file (after listing them in the plan). */
   prune?: boolean;
   /** Publish templates even when their lint has errors (the server refuses them otherwise). */
   force?: boolean;
@@ -32,7 +34,7 @@ export async function remoteState(client: ContentClient, wanted: (kind: RemoteSu
   });
 }
 
-async function carryOut(client: ContentClient, e: PlanEntry, body: Record<string, unknown> | undefined, force: boolean): Promise<void> {
+async function carryOut(client: ContentClient, e: PlanEntry & { kind: ResourceKind }, body: Record<string, unknown> | undefined, force: boolean): Promise<void> {
   const publish = e.status === 'published';
   switch (e.action) {
     case 'create': {
@@ -62,19 +64,46 @@ async function carryOut(client: ContentClient, e: PlanEntry, body: Record<string
   }
 }
 
+/** Template ids and names that exist once the plan has run: the files', and the server's unless pruned. */
+function templatesAfter(local: readonly LocalResource[], remote: readonly RemoteResource[], prune: boolean): Set<string> {
+  const files = new Set(local.filter((l) => l.kind === 'template').map((l) => l.name));
+  const kept = remote.filter((r) => r.kind === 'template' && (!prune || files.has(r.name)));
+  return new Set([...files, ...kept.flatMap((r) => [r.id, r.name])]);
+}
+
+/** Creates and updates: content (layouts first), then segments (which may name templates). Deletes the other way round. */
+async function makeFullPlan(client: ContentClient, local: readonly LocalResource[], segments: readonly LocalSegment[] | undefined, prune: boolean): Promise<PlanEntry[]> {
+  const names = new Set(local.map((l) => `${l.kind}/${l.name}`));
+  const remote = await remoteState(client, (s) => names.has(`${s.kind}/${s.name}`));
+  const content = makePlan(local, remote, { prune });
+  const segs = planSegments(segments, segments ? await client.segments.list() : [], {
+    prune,
+    templates: templatesAfter(local, remote, prune),
+    templateNames: new Map(remote.filter((r) => r.kind === 'template').map((r) => [r.id, r.name])),
+    topics: namesTopics(segments) ? new Set(await client.topicKeys()) : undefined,
+  });
+  if (segs.problems.length > 0) throw invalidFiles(segs.problems);
+  const isExtra = (e: PlanEntry) => e.action === 'untracked' || e.action === 'delete';
+  return [...content.filter((e) => !isExtra(e)), ...segs.changes, ...segs.extra, ...content.filter(isExtra)];
+}
+
 /**
  * Reads and validates every file first (a bad file throws ascode.invalid_file before any request that
- * changes something), plans, reports the plan, and unless this is a dry run applies it in plan order.
+ * changes something), plans (a segment naming a segment, template or topic that will not exist is refused
+ * here, also before any change), reports the plan, and unless this is a dry run applies it in plan order.
  * A server error half-way stops there: the changes before it stay, and a second apply resumes.
  */
 export async function apply(opts: ApplyOptions): Promise<ApplyResult> {
-  const local = await readResourceDir(opts.dir);
-  const names = new Set(local.map((l) => `${l.kind}/${l.name}`));
-  const remote = await remoteState(opts.client, (s) => names.has(`${s.kind}/${s.name}`));
-  const plan = makePlan(local, remote, { prune: opts.prune ?? false });
+  const { resources: local, segments } = await readAsCodeDir(opts.dir);
+  const plan = await makeFullPlan(opts.client, local, segments, opts.prune ?? false);
   opts.onPlan?.(plan);
   if (opts.dryRun) return { plan, applied: false };
   const bodies = new Map(local.map((l) => [`${l.kind}/${l.name}`, l.body]));
-  for (const e of plan) await carryOut(opts.client, e, bodies.get(`${e.kind}/${e.name}`), opts.force ?? false);
+  const segmentFiles = new Map((segments ?? []).map((s) => [s.key, s]));
+  for (const e of plan) {
+    const kind = e.kind;
+    if (kind === 'segment') await carryOutSegment(opts.client, e, segmentFiles.get(e.name));
+    else await carryOut(opts.client, { ...e, kind }, bodies.get(`${kind}/${e.name}`), opts.force ?? false);
+  }
   return { plan, applied: true };
 }

@@ -59,6 +59,22 @@ describe('pull from an untrustworthy server', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('refuses a segment key that could climb out of the directory, before writing anything', async () => {
+    const evil = { id: 'seg_1', key: '../../evil', name: 'Evil', description: '', kind: 'manual', definition: null, version: 1 };
+    const { client } = fake((req) => ({
+      status: 200, body: req.path === '/api/segments' ? { segments: [evil] } : { resources: [], next: null },
+    }));
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tandem-ascode-unit-'));
+    try {
+      expect(await failure(pull({ dir: path.join(dir, 'out'), client }))).toMatchObject({
+        code: 'ascode.remote_error', message: 'the server sent a segment keyed "../../evil", which is not a segment key',
+      });
+      expect(await readdir(dir)).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('mapLimit', () => {

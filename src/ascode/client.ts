@@ -1,5 +1,6 @@
-// The content REST API (/api/content/<kind>) as `tandem pull` and `tandem apply` use it. The transport
-// is injectable: plain fetch against a running Tandem, or app.inject in tests.
+// The REST API as `tandem pull` and `tandem apply` use it: content (/api/content/<kind>), segments
+// (/api/segments) and, to check references, topics. The transport is injectable: plain fetch against a
+// running Tandem, or app.inject in tests.
 import { z } from 'zod';
 import { AppError, errorCatalogue, type ErrorCode } from '../errors.ts';
 import { KIND_PATH, RESOURCE_KINDS, type ResourceKind } from '../modules/content/index.ts';
@@ -68,6 +69,21 @@ export type RemoteDetail = z.infer<typeof detail>;
 
 const page = z.object({ resources: z.array(summary), next: z.string().nullable() });
 
+const segment = z.object({
+  id: z.string(), key: z.string(), name: z.string(), description: z.string(), kind: z.enum(['dynamic', 'manual']),
+  definition: z.unknown(), version: z.number().int(),
+});
+export type RemoteSegmentView = z.infer<typeof segment>;
+
+/** What the files hold of a segment: everything the API takes on create and replace. */
+export interface SegmentBody {
+  key: string;
+  name: string;
+  description: string;
+  kind: 'dynamic' | 'manual';
+  definition?: unknown;
+}
+
 const errorBody = z.object({ error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }) });
 
 function isCatalogued(code: string): code is ErrorCode {
@@ -87,14 +103,19 @@ function failure(req: TransportRequest, res: TransportResponse): AppError {
 }
 
 export function createContentClient(transport: Transport) {
-  async function call<T>(req: TransportRequest, expect: number, schema: z.ZodType<T>): Promise<T> {
+  async function call<T>(req: TransportRequest, expect: number, schema: z.ZodType<T>, what = 'content resource'): Promise<T> {
     const res = await transport(req);
     if (res.status !== expect) throw failure(req, res);
     const parsed = schema.safeParse(res.body);
     if (!parsed.success) {
-      throw new AppError('ascode.remote_error', `${req.method} ${req.path}: the answer is not a Tandem content resource (is the URL a Tandem server?)`);
+      throw new AppError('ascode.remote_error', `${req.method} ${req.path}: the answer is not a Tandem ${what} (is the URL a Tandem server?)`);
     }
     return parsed.data;
+  }
+  async function remove(path: string): Promise<void> {
+    const req: TransportRequest = { method: 'DELETE', path };
+    const res = await transport(req);
+    if (res.status !== 204) throw failure(req, res);
   }
 
   const base = (kind: ResourceKind) => `/api/content/${KIND_PATH[kind]}`;
@@ -121,11 +142,21 @@ export function createContentClient(transport: Transport) {
     /** `force` publishes a template despite lint errors (the server refuses them otherwise). */
     publish: (kind: ResourceKind, id: string, v: number, force = false) =>
       call({ method: 'POST', path: `${one(kind, id)}/publish`, body: { version: v, ...(force && kind === 'template' ? { force: true } : {}) } }, 200, detail),
-    async remove(kind: ResourceKind, id: string): Promise<void> {
-      const req: TransportRequest = { method: 'DELETE', path: one(kind, id) };
-      const res = await transport(req);
-      if (res.status !== 204) throw failure(req, res);
+    remove: (kind: ResourceKind, id: string) => remove(one(kind, id)),
+
+    /** Segments and manual lists, addressed by id (the API also takes keys). Members are never read or written. */
+    segments: {
+      list: async () => (await call({ method: 'GET', path: '/api/segments' }, 200, z.object({ segments: z.array(segment) }), 'segment list')).segments,
+      create: (input: SegmentBody) => call({ method: 'POST', path: '/api/segments', body: input }, 201, segment, 'segment'),
+      /** PUT replaces name, description and definition (the kind cannot change). */
+      update: (id: string, input: SegmentBody) =>
+        call({ method: 'PUT', path: `/api/segments/${encodeURIComponent(id)}`, body: input }, 200, segment, 'segment'),
+      remove: (id: string) => remove(`/api/segments/${encodeURIComponent(id)}`),
     },
+
+    /** The workspace's consent topic keys (segment definitions may name them). */
+    topicKeys: async () => (await call({ method: 'GET', path: '/api/topics' }, 200, z.object({ topics: z.array(z.object({ key: z.string() })) }), 'topic list'))
+      .topics.map((t) => t.key),
   };
 }
 

@@ -16,6 +16,9 @@ const META_KEYS = ['name', 'status'] as const;
 
 export type Body = Record<string, unknown>;
 
+/** What a file describes: a content resource, or a segment (segments.ts). */
+export type AsCodeKind = ResourceKind | 'segment';
+
 export interface ResourceDoc {
   kind: ResourceKind;
   name: string;
@@ -50,7 +53,7 @@ export function fieldPath(path: readonly PropertyKey[]): string {
   }, '');
 }
 
-function issueProblems(file: string, issues: readonly z.core.$ZodIssue[]): Problem[] {
+export function issueProblems(file: string, issues: readonly z.core.$ZodIssue[]): Problem[] {
   return issues.flatMap((issue): Problem[] => {
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({ file, field: fieldPath([...issue.path, key]), message: 'unknown field' }));
@@ -70,7 +73,8 @@ export function normaliseBody(kind: ResourceKind, body: unknown): Normalised {
   return parsed.success ? { ok: true, body: parsed.data } : { ok: false, issues: parsed.error.issues };
 }
 
-function canonical(value: unknown): unknown {
+/** The value with object keys sorted at every level: two values are equal when their canonical JSON is. */
+export function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (typeof value === 'object' && value !== null) {
     return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));

@@ -1,15 +1,19 @@
-// What apply will do to each resource: compare the files with the server's latest drafts.
+// What apply will do to each resource: compare the files with the server's latest drafts. Segments are
+// planned by segment-plan.ts into the same entries.
 import type { ResourceKind } from '../modules/content/index.ts';
 import type { LocalResource } from './files.ts';
-import { APPLY_ORDER, resourceFile, sameBody, type Body, type Status } from './format.ts';
+import { APPLY_ORDER, resourceFile, sameBody, type AsCodeKind, type Body, type Status } from './format.ts';
+import type { SegmentKind } from './segments.ts';
 
 export type Action = 'create' | 'update' | 'publish' | 'unchanged' | 'untracked' | 'delete';
 
 export interface PlanEntry {
+  /** Segments are never `publish`. */
   action: Action;
-  kind: ResourceKind;
+  kind: AsCodeKind;
+  /** For a segment, its key. */
   name: string;
-  /** The file's status; absent for resources without a file (untracked, delete). */
+  /** The file's status; absent for resources without a file (untracked, delete) and for segments. */
   status?: Status;
   /** The file, relative to the directory (for untracked and delete: the file that would hold it). */
   file?: string;
@@ -17,6 +21,10 @@ export interface PlanEntry {
   id?: string;
   draftVersion?: number;
   publishedVersion?: number | null;
+  /** Segments: dynamic or manual (the file's; the server's for untracked and delete). */
+  segmentKind?: SegmentKind;
+  /** Segments: the server's version before apply; absent for create. */
+  version?: number;
 }
 
 export interface RemoteResource {

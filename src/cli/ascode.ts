@@ -1,5 +1,5 @@
-// `tandem pull DIR` and `tandem apply DIR`: content resources as YAML files, over the REST API of a
-// running Tandem (docs/as-code.md). These never open the database.
+// `tandem pull DIR` and `tandem apply DIR`: content resources and segments as YAML files, over the REST
+// API of a running Tandem (docs/as-code.md). These never open the database.
 import type { Command } from 'commander';
 import { loadClientConfig } from '../config.ts';
 import {
@@ -37,7 +37,8 @@ function out(text: string): void {
 function planLine(e: PlanEntry): string {
   const what = `${e.action.padEnd(9)}  ${e.kind.padEnd(9)}  ${e.name}`;
   if (e.action === 'untracked') return `${what}  (on the server, no file; --prune deletes it)`;
-  if (e.action === 'delete') return what;
+  if (e.action === 'delete') return e.segmentKind === 'manual' ? `${what}  (a manual list: its members go with it)` : what;
+  if (e.kind === 'segment') return `${what}  (${e.segmentKind ?? ''}${e.version === undefined ? '' : `, server v${e.version}`})`;
   const versions = e.draftVersion === undefined ? '' : `, server draft v${e.draftVersion}, published ${e.publishedVersion === null || e.publishedVersion === undefined ? 'none' : `v${e.publishedVersion}`}`;
   return `${what}  (${e.status ?? ''}${versions})`;
 }
@@ -57,9 +58,9 @@ export function registerAsCodeCommands(program: Command): void {
   const keyHelp = 'the workspace\'s App API key (default: TANDEM_APP_KEY)';
 
   program.command('pull <dir>')
-    .description('Write the workspace\'s layouts, components, snippets and templates as YAML files into DIR')
+    .description('Write the workspace\'s layouts, components, snippets, templates and segments (manual lists without members) as YAML files into DIR')
     .option('--url <url>', urlHelp).option('--key <key>', keyHelp)
-    .option('--prune', 'delete .yaml files of resources the server does not have')
+    .option('--prune', 'delete .yaml files of resources and segments the server does not have')
     .option('--json', 'print one JSON object')
     .action(async (dir: string, opts: RemoteOpts & { prune?: boolean }) => {
       const files = await pull({ dir, client: client(opts), prune: !!opts.prune });
@@ -70,10 +71,10 @@ export function registerAsCodeCommands(program: Command): void {
     });
 
   program.command('apply <dir>')
-    .description('Make the workspace\'s resources match the YAML files in DIR (prints the plan, then applies it)')
+    .description('Make the workspace\'s resources and segments match the YAML files in DIR (prints the plan, then applies it; segments only when DIR has a segments/ folder)')
     .option('--url <url>', urlHelp).option('--key <key>', keyHelp)
     .option('--dry-run', 'print the plan only')
-    .option('--prune', 'delete resources that have no file (listed in the plan first)')
+    .option('--prune', 'delete resources and segments that have no file (listed in the plan first; a pruned manual list loses its members)')
     .option('--json', 'print the plan as one JSON object')
     .option('--force', 'publish templates even when their lint has errors')
     .action(async (dir: string, opts: RemoteOpts & { dryRun?: boolean; prune?: boolean; force?: boolean }) => {
