@@ -127,6 +127,15 @@ describe('reachability, topics, groups, lists and segments', () => {
 });
 
 describe('membership', () => {
+  it('rebuilds on a changed definition only, not on a renamed segment (keys in any order)', async () => {
+    await t.services.segments.create(ws, { key: 'renamed', name: 'Before', definition: { type: 'attribute', path: 'plan', op: 'equals', value: 'pro' } });
+    await t.services.segments.rebuild(ws, 'renamed');
+    const renamed = await t.services.segments.update(ws, 'renamed', { key: 'renamed', name: 'After', definition: { value: 'pro', op: 'equals', path: 'plan', type: 'attribute' } });
+    expect(renamed).toMatchObject({ name: 'After', status: 'ready' });
+    const changed = await t.services.segments.update(ws, 'renamed', { key: 'renamed', name: 'After', definition: { type: 'attribute', path: 'plan', op: 'equals', value: 'free' } });
+    expect(changed.status).toBe('building');
+  });
+
   it('follows events, attribute changes and the passing of time, recording entries and exits', async () => {
     const def = { type: 'and', conditions: [attr('plan', 'in', { values: ['pro', 'free'] }), { type: 'event', name: 'login', within: { last: 2, unit: 'days' } }] };
     const res = await t.app.inject({ method: 'POST', url: '/api/segments', headers: { authorization: auth }, payload: { key: 'active', name: 'Active', definition: def } });

@@ -1,6 +1,7 @@
 // Segments: dynamic segments (a definition compiled to SQL) and manual lists; previews that count and
 // explain; members, their history and exports. Keeping membership current is membership.ts.
 import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import type { RawBuilder } from 'kysely';
 import type pg from 'pg';
 import type { Clock } from '../../clock.ts';
@@ -118,7 +119,9 @@ export function createSegmentsService(deps: SegmentsDeps) {
       const cur = await mustFind(db, ws, idOrKey);
       if (input.kind && input.kind !== cur.kind) throw new AppError('request.invalid', 'kind: a segment cannot change kind', { field: 'kind' });
       const v = await validated(ws, { ...input, kind: cur.kind }, cur);
-      const changed = JSON.stringify(v.definition) !== JSON.stringify(cur.definition);
+      // Structurally, as stored: jsonb hands the definition back with its keys in another order and
+      // without the keys the parser left undefined.
+      const changed = !isDeepStrictEqual(JSON.parse(JSON.stringify(v.definition ?? null)), cur.definition ?? null);
       return db.transaction().execute(async (tx) => {
         if (input.key !== cur.key && (await repo.find(tx, ws, input.key))) throw new AppError('segment.key_taken', undefined, { field: 'key' });
         const s = await repo.update(tx, ws, cur.id, {
