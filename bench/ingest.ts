@@ -14,13 +14,8 @@ import { Readable } from 'node:stream';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { rng } from './rng.ts';
+import { flag, opt } from './args.ts';
 
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(`--${name}`);
-const opt = (name: string, def: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
 const smoke = flag('smoke');
 const EVENTS = opt('events', smoke ? 4_000 : 200_000);
 const PEOPLE = opt('people', smoke ? 1_000 : 50_000);

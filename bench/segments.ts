@@ -22,13 +22,9 @@ import { generate } from './segments/generate.ts';
 import { importBench } from './segments/import.ts';
 import { realtime } from './segments/realtime.ts';
 import { baseUrl, benchPool, dbUrl, fmt, runCli } from './segments/util.ts';
+import { flag, opt } from './args.ts';
 
 const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(`--${name}`);
-const opt = (name: string, def: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
 const smoke = flag('smoke');
 const PEOPLE = opt('people', smoke ? 20_000 : 1_000_000);
 const EVENTS = opt('events', PEOPLE * 10);

@@ -21,13 +21,10 @@ import net from 'node:net';
 import nodemailer from 'nodemailer';
 import pg from 'pg';
 import { startCountingSink } from '../test/helpers/counting-sink.ts';
+import { flag, opt } from './args.ts';
+import { request } from './http.ts';
 
 const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(`--${name}`);
-const opt = (name: string, def: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
 const smoke = flag('smoke');
 const MESSAGES = opt('messages', smoke ? 500 : 20_000);
 const WORKER_CONCURRENCY = opt('concurrency', 32);
@@ -94,19 +91,6 @@ async function waitReady(url: string, server: ChildProcess): Promise<void> {
   throw new Error('Tandem did not become ready');
 }
 
-function request(agent: http.Agent, port: number, method: string, path: string, auth: string, body?: unknown): Promise<{ status: number; json: unknown }> {
-  const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-  return new Promise((resolve, reject) => {
-    const req = http.request({ agent, host: '127.0.0.1', port, path, method, headers: {
-      authorization: auth, ...(data ? { 'content-type': 'application/json', 'content-length': data.length } : {}) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) as unknown : null }));
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
 
 async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;

@@ -8,7 +8,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { BenchContext } from '../segments.ts';
-import { benchPool, fmt, freePort, pct, request, sleep, stopChild, until, waitReady } from './util.ts';
+import { request } from '../http.ts';
+import { benchPool, fmt, freePort, pct, sleep, stopChild, until, waitReady } from './util.ts';
 
 interface Stats { p50: number; p90: number; p99: number; max: number; min: number; n: number }
 function stats(xs: number[]): Stats {

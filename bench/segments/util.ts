@@ -1,6 +1,5 @@
 // Small helpers shared by the segments benchmark's steps (process spawning, HTTP, percentiles).
 import { spawn, type ChildProcess } from 'node:child_process';
-import http from 'node:http';
 import net from 'node:net';
 import pg from 'pg';
 
@@ -56,23 +55,6 @@ export async function until(what: string, ms: number, check: () => Promise<boole
   }
 }
 
-export function request(agent: http.Agent, port: number, method: string, path: string, auth: string, body?: unknown): Promise<{ status: number; json: unknown }> {
-  const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-  return new Promise((resolve, reject) => {
-    const req = http.request({ agent, host: '127.0.0.1', port, path, method, headers: {
-      authorization: auth, ...(data ? { 'content-type': 'application/json', 'content-length': data.length } : {}) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (d: string) => (text += d));
-      res.on('end', () => {
-        let json: unknown = null;
-        try { json = text ? JSON.parse(text) as unknown : null; } catch { json = text; }
-        resolve({ status: res.statusCode ?? 0, json });
-      });
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
 
 /** Stops the child (SIGINT, then SIGKILL after 15 s) and waits for it to exit. */
 export async function stopChild(c: ChildProcess): Promise<void> {

@@ -1,32 +1,18 @@
 // `tandem pull DIR` and `tandem apply DIR`: content resources and segments as YAML files, over the REST
 // API of a running Tandem (docs/as-code.md). These never open the database.
 import type { Command } from 'commander';
-import { loadClientConfig } from '../config.ts';
 import {
   apply, countActions, createContentClient, httpTransport, isNoop, pull,
   type ContentClient, type PlanEntry, type PullEntry,
 } from '../ascode/index.ts';
+import { remoteTarget, type RemoteOpts as Remote } from './remote.ts';
 
-interface RemoteOpts {
-  url?: string;
-  key?: string;
+interface RemoteOpts extends Remote {
   json?: boolean;
 }
 
 function client(opts: RemoteOpts): ContentClient {
-  const cfg = loadClientConfig();
-  const url = opts.url ?? cfg.url;
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(url);
-  } catch {
-    parsed = undefined;
-  }
-  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
-    throw new Error(`--url must be an http or https URL (got "${url}")`);
-  }
-  const key = opts.key ?? cfg.appKey;
-  if (!key) throw new Error('no App API key: pass --key or set TANDEM_APP_KEY');
+  const { url, key } = remoteTarget(opts);
   return createContentClient(httpTransport(url, key));
 }
 

@@ -8,9 +8,9 @@ import { performance } from 'node:perf_hooks';
 import { Transform, type Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { Agent, fetch, type Response } from 'undici';
-import { loadClientConfig } from '../config.ts';
 import { AppError, errorCatalogue, type ErrorCode } from '../errors.ts';
 import type { ImportView, RowError } from '../modules/imports/index.ts';
+import { remoteTarget } from './remote.ts';
 
 interface Opts {
   workspace?: string;
@@ -34,18 +34,8 @@ const PLAIN_EVERY_MS = 2000;
 const SHOWN_ERRORS = 20;
 
 function server(opts: Opts): { base: string; key: string } {
-  const cfg = loadClientConfig();
-  const url = opts.url ?? cfg.url;
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(url);
-  } catch {
-    parsed = undefined;
-  }
-  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) throw new Error(`--url must be an http or https URL (got "${url}")`);
-  const key = opts.key ?? cfg.appKey;
-  if (!key) throw new Error('no App API key: pass --key or set TANDEM_APP_KEY');
-  return { base: url.replace(/\/+$/, ''), key };
+  const { url, key } = remoteTarget(opts);
+  return { base: url, key };
 }
 
 /** One call to the API; a non-2xx answer becomes an AppError with the server's code when it sent one. */
