@@ -49,20 +49,12 @@ export interface ImportOptions {
   dryRun: boolean;
 }
 
-export interface ImportView {
+export interface ImportView extends ImportProgress {
   id: string;
   type: 'people';
   status: ImportStatus;
   options: ImportOptions;
   fileName: string | null;
-  bytesRead: number;
-  rowsDone: number;
-  rowsCreated: number;
-  rowsUpdated: number;
-  rowsSkipped: number;
-  rowsFailed: number;
-  /** The first 1,000 failed and skipped rows, in file order. */
-  errors: RowError[];
   failure: ImportFailure | null;
   createdAt: Date;
   startedAt: Date | null;
@@ -77,6 +69,7 @@ export interface ImportProgress {
   rowsUpdated: number;
   rowsSkipped: number;
   rowsFailed: number;
+  /** The first 1,000 failed and skipped rows, in file order. */
   errors: RowError[];
 }
 
