@@ -61,3 +61,27 @@ it('people marked dirty while no worker listened are drained when a worker start
     await again.stop();
   }
 });
+
+it('listens again after its connection is killed, and a killed connection back in the pool is no concern of it', async () => {
+  const listening = async () => (await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity
+    WHERE datname = current_database() AND query LIKE 'LISTEN tandem_segments_dirty%' AND state = 'idle'`.execute(t.services.db)).rows.map((r) => r.pid);
+  await t.worker?.stop(); // only this test's worker listens
+  const worker = await startWorker(t.services);
+  try {
+    const s = await t.services.segments.create(ws, { name: 'Zinged', key: 'zinged', kind: 'dynamic', definition: { type: 'event', name: 'zing', performed: true } });
+    await built(s.id);
+    const [pid] = await until(async () => ((await listening()).length === 1 ? await listening() : undefined));
+    await sql`SELECT pg_terminate_backend(${pid}::int)`.execute(t.services.db);
+    await until(async () => ((await listening()).some((p) => p !== pid) ? true : undefined)); // a new connection listens
+    await t.services.ingest.ingest(ws, [{ type: 'track', userId: 'zinger', name: 'zing', properties: {}, timestamp: new Date() }], { source: 'api' });
+    await until(() => isMember(s.id, 'zinger'));
+  } finally {
+    await worker.stop();
+  }
+  // Its connection is now idle in the pool: killing it is the pool's business (it used to be released twice).
+  const idle = (await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity WHERE datname = current_database()
+    AND pid <> pg_backend_pid() AND query LIKE 'UNLISTEN%'`.execute(t.services.db)).rows.map((r) => r.pid);
+  expect(idle.length).toBeGreaterThan(0);
+  for (const pid of idle) await sql`SELECT pg_terminate_backend(${pid}::int)`.execute(t.services.db);
+  await new Promise((r) => setTimeout(r, 300));
+});

@@ -21,7 +21,8 @@ export function queueDrain(db: Db): Promise<void> {
 
 /** Listens for dirty people and queues the drain; stop() closes the connection. */
 export function startDrainWakeup(pool: pg.Pool, db: Db, log: Logger): { stop(): Promise<void> } {
-  let client: pg.PoolClient | undefined;
+  /** The listening connection; `release` hands it back to the pool once, whatever happens. */
+  let listener: { client: pg.PoolClient; release(err?: Error): void } | undefined;
   let stopped = false;
   let queuing = false;
   let again = false;
@@ -48,16 +49,29 @@ export function startDrainWakeup(pool: pg.Pool, db: Db, log: Logger): { stop(): 
   async function connect(): Promise<void> {
     if (stopped) return;
     try {
-      const c = await pool.connect();
-      c.on('notification', () => void wake());
-      c.on('error', (err) => {
+      const client = await pool.connect();
+      let released = false;
+      const onNotification = () => void wake();
+      const release = (err?: Error) => {
+        if (released) return;
+        released = true;
+        // Back in the pool, the client's errors are the pool's: an idle client that dies (a dropped
+        // database, a restart) must not reach this listener and be released a second time.
+        client.off('notification', onNotification);
+        client.off('error', onError);
+        client.release(err);
+        if (listener?.client === client) listener = undefined;
+      };
+      function onError(err: Error): void {
+        if (released) return;
         log.warn({ err }, 'segments listener connection lost; reconnecting');
-        c.release(err);
-        if (client === c) client = undefined;
+        release(err);
         schedule();
-      });
-      await c.query(`LISTEN ${DIRTY_CHANNEL}`);
-      client = c;
+      }
+      client.on('notification', onNotification);
+      client.on('error', onError);
+      listener = { client, release };
+      await client.query(`LISTEN ${DIRTY_CHANNEL}`);
       if (stopped) {
         await close();
         return;
@@ -65,6 +79,7 @@ export function startDrainWakeup(pool: pg.Pool, db: Db, log: Logger): { stop(): 
       await wake(); // rows marked while nobody listened
     } catch (err) {
       log.warn({ err }, 'segments listener could not connect; retrying');
+      listener?.release(err as Error);
       schedule();
     }
   }
@@ -78,14 +93,13 @@ export function startDrainWakeup(pool: pg.Pool, db: Db, log: Logger): { stop(): 
   }
 
   async function close(): Promise<void> {
-    const c = client;
-    client = undefined;
-    if (!c) return;
+    const l = listener;
+    if (!l) return;
     try {
-      await c.query(`UNLISTEN ${DIRTY_CHANNEL}`);
-      c.release();
+      await l.client.query(`UNLISTEN ${DIRTY_CHANNEL}`);
+      l.release();
     } catch (err) {
-      c.release(err as Error);
+      l.release(err as Error);
     }
   }
 
