@@ -42,18 +42,25 @@ export function httpTransport(baseUrl: string, appKey: string): Transport {
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });
     } catch (err) {
-      const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : err instanceof Error ? err.message : String(err);
-      throw new AppError('ascode.unreachable', `Could not reach Tandem at ${base}: ${cause}`, { field: 'url' });
+      throw new AppError('ascode.unreachable', `Could not reach Tandem at ${base}: ${failureCause(err)}`, { field: 'url' });
     }
-    const text = await res.text();
-    let body: unknown;
-    try {
-      body = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-    return { status: res.status, body };
+    return { status: res.status, body: await jsonBody(res) };
   };
+}
+
+/** Why fetch could not reach the server (undici puts the socket error in `cause`). */
+export function failureCause(err: unknown): string {
+  return err instanceof Error && err.cause instanceof Error ? err.cause.message : err instanceof Error ? err.message : String(err);
+}
+
+/** The answer's JSON body; undefined when it is empty or not JSON. */
+export async function jsonBody(res: { text(): Promise<string> }): Promise<unknown> {
+  const text = await res.text();
+  try {
+    return text === '' ? undefined : JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 const version = z.object({ version: z.number().int(), body: z.record(z.string(), z.unknown()) });

@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { Transform, type Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { Agent, fetch, type Response } from 'undici';
+import { failureCause, jsonBody } from '../ascode/index.ts';
 import { AppError, errorCatalogue, type ErrorCode } from '../errors.ts';
 import type { ImportView, RowError } from '../modules/imports/index.ts';
 import { remoteTarget } from './remote.ts';
@@ -51,16 +52,9 @@ async function call<T>(srv: { base: string; key: string }, method: string, p: st
       ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : init.body ? { body: init.body, duplex: 'half', dispatcher: patient } : {}),
     });
   } catch (err) {
-    const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : err instanceof Error ? err.message : String(err);
-    throw new Error(`Could not reach Tandem at ${srv.base}: ${cause}`);
+    throw new Error(`Could not reach Tandem at ${srv.base}: ${failureCause(err)}`);
   }
-  const text = await res.text();
-  let body: unknown;
-  try {
-    body = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
+  const body = await jsonBody(res);
   if (res.ok) return body as T;
   const e = (body as { error?: { code?: string; message?: string; field?: string } } | undefined)?.error;
   if (e?.code && Object.hasOwn(errorCatalogue, e.code)) {
