@@ -47,6 +47,7 @@ export function connectModules(s: ModuleServices): void {
     });
   }, {
     // Sends write their outcomes without a transaction when this hook has nothing to do (cached).
-    wants: (ws, type, m) => m.personId !== null || (MESSAGE_EVENTS[type] !== undefined && s.webhooks.wants(ws, MESSAGE_EVENTS[type])),
+    wants: async (ws, type, m) => (MESSAGE_EVENTS[type] !== undefined && await s.webhooks.wants(ws, MESSAGE_EVENTS[type]))
+      || (m.personId !== null && await s.segments.watches(ws)),
   });
 }

@@ -68,6 +68,9 @@ export function createMembership(deps: MembershipDeps) {
     /** Called by other modules (and the ingest observer) in the transaction that changed these people. */
     markDirty,
 
+    /** Whether a change in this workspace can move anyone (it has dynamic segments; cached 2 s). */
+    watches: (ws: string) => workspaceHasSegments(db, ws),
+
     /** Changes recorded by a build, the drain, the tick or a list edit (journeys listen here). */
     onChange(h: SegmentChangeHook): void {
       hooks.push(h);

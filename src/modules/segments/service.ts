@@ -238,6 +238,9 @@ export function createSegmentsService(deps: SegmentsDeps) {
     /** Re-evaluates these people's segments soon (after the caller's transaction commits). */
     markDirty: (q: Queryable, ws: string, personIds: string[], what: string[]) => membership.markDirty(q, ws, personIds, what),
 
+    /** Whether the workspace has dynamic segments, so that changes to its people are worth marking (cached). */
+    watches: (ws: string) => membership.watches(ws),
+
     /** The same for the people with this address (a suppression names an address, not a person). */
     async markDirtyByAddress(q: Queryable, ws: string, channel: 'email' | 'sms', address: string, what: string[]): Promise<void> {
       await membership.markDirty(q, ws, await repo.peopleByAddress(q, ws, channel, address), what);

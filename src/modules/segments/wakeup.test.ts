@@ -85,3 +85,24 @@ it('listens again after its connection is killed, and a killed connection back i
   for (const pid of idle) await sql`SELECT pg_terminate_backend(${pid}::int)`.execute(t.services.db);
   await new Promise((r) => setTimeout(r, 300));
 });
+
+it('a sent message moves its person into a "received a message" segment through the delivery hook', async () => {
+  const w = await t.workspace('messages');
+  await t.services.ingest.ingest(w.workspaceId, [{ type: 'identify', userId: 'mia', traits: { email: 'mia@example.com' }, timestamp: new Date() }], { source: 'api' });
+  const s = await t.services.segments.create(w.workspaceId, { name: 'Got mail', key: 'got-mail', kind: 'dynamic', definition: { type: 'message', activity: 'received', performed: true } });
+  const worker = await startWorker(t.services);
+  try {
+    await until(async () => ((await t.services.db.selectFrom('segments').select('status').where('workspace_id', '=', w.workspaceId)
+      .where('id', '=', s.id).executeTakeFirst())?.status === 'ready' ? true : undefined));
+    const res = await t.app.inject({ method: 'POST', url: '/v1/send/email', headers: { authorization: `Bearer ${w.appApiKey}` },
+      payload: { identifiers: { id: 'mia' }, subject: 'Hi', body: '<p>Hi</p>' } });
+    expect(res.statusCode, res.body).toBe(200);
+    await until(async () => {
+      const r = await sql<{ x: number }>`SELECT 1 AS x FROM segment_members m JOIN people p ON p.workspace_id = m.workspace_id AND p.id = m.person_id
+        WHERE m.workspace_id = ${w.workspaceId} AND m.segment_id = ${s.id} AND p.external_id = 'mia'`.execute(t.services.db);
+      return r.rows.length > 0 ? true : undefined;
+    });
+  } finally {
+    await worker.stop();
+  }
+});
