@@ -16,6 +16,18 @@ export interface Signer {
 
 const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 
+/**
+ * The bytes of `text` when it is the one canonical base64url spelling of them, else null. Node's
+ * decoder skips characters outside the alphabet, accepts padding and ignores the unused low bits of
+ * the last character, so one token would otherwise have many spellings; a token is accepted only as
+ * this signer wrote it.
+ */
+function strictB64(text: string): Buffer | null {
+  if (!/^[A-Za-z0-9_-]+$/.test(text)) return null;
+  const bytes = Buffer.from(text, 'base64url');
+  return bytes.toString('base64url') === text ? bytes : null;
+}
+
 export function createSigner(secret: string | Buffer): Signer {
   const key = Buffer.from(secret);
   const hmac = (purpose: string, data: string) => createHmac('sha256', key).update(`${purpose}\n${data}`).digest();
@@ -30,11 +42,13 @@ export function createSigner(secret: string | Buffer): Signer {
       const dot = token.indexOf('.');
       if (dot <= 0) return null;
       const data = token.slice(0, dot);
-      const given = Buffer.from(token.slice(dot + 1), 'base64url');
+      const body = strictB64(data);
+      const given = strictB64(token.slice(dot + 1));
+      if (!body || !given) return null;
       const expected = hmac(purpose, data).subarray(0, 16);
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
       try {
-        const payload: unknown = JSON.parse(Buffer.from(data, 'base64url').toString('utf8'));
+        const payload: unknown = JSON.parse(body.toString('utf8'));
         return payload !== null && typeof payload === 'object' && !Array.isArray(payload) ? payload as SignedPayload : null;
       } catch {
         return null;
