@@ -55,6 +55,23 @@ describe('resource file format', () => {
     ), { numRuns: 300 });
   });
 
+  it('keeps a prop default named "__proto__" (found by the property above; zod parsing used to drop it)', () => {
+    const defaults = JSON.parse('{"__proto__": {"polluted": true}, "title": "Hi"}') as Record<string, unknown>;
+    const doc: ResourceDoc = { kind: 'component', name: 'c', status: 'draft', body: { mjml: '<mj-text>{{ props.title }}</mj-text>', props: { title: { type: 'text' } }, defaults } };
+    const text = toYaml(doc);
+    expect(text).toBe('name: c\nstatus: draft\nmjml: <mj-text>{{ props.title }}</mj-text>\nprops:\n  title:\n    type: text\ndefaults:\n  __proto__:\n    polluted: true\n  title: Hi\n');
+    const back = readBack(doc, text);
+    expect(back.problems).toEqual([]);
+    const backDefaults = back.doc?.body.defaults as Record<string, unknown>;
+    expect(Object.keys(backDefaults)).toEqual(['__proto__', 'title']);
+    expect(Object.getOwnPropertyDescriptor(backDefaults, '__proto__')?.value).toEqual({ polluted: true });
+    // An own key, never the prototype: nothing is polluted on the way through.
+    expect(Object.getPrototypeOf(backDefaults)).not.toHaveProperty('polluted');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(sameBody('component', back.doc?.body, doc.body)).toBe(true);
+    expect(sameBody('component', back.doc?.body, { ...doc.body, defaults: { title: 'Hi' } })).toBe(false);
+  });
+
   it('names the file and the field of every problem', () => {
     const parse = (text: string) => toResource('templates/welcome.yaml', 'template', 'welcome', parseYaml('templates/welcome.yaml', text).value as Record<string, unknown>);
     const bad = parse('name: hello\nstatus: live\nchannel: email\nmarketing: false\nemail:\n  layout: brand\n  blocks:\n    - props: {}\ncolour: red\n');

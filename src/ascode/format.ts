@@ -69,8 +69,25 @@ export type Normalised = { ok: true; body: Body } | { ok: false; issues: readonl
  * schema's order). Both sides of a comparison and every written file go through this.
  */
 export function normaliseBody(kind: ResourceKind, body: unknown): Normalised {
-  const parsed = BODY_SCHEMAS[kind].safeParse(body);
-  return parsed.success ? { ok: true, body: parsed.data } : { ok: false, issues: parsed.error.issues };
+  // zod builds records by assignment, so an own "__proto__" key (legal in JSON and YAML, a prop default
+  // may be named so) would set the prototype and vanish: it passes the schema under another name.
+  const parsed = BODY_SCHEMAS[kind].safeParse(renameKeys(body, PROTO, PROTO_STANDIN));
+  return parsed.success
+    ? { ok: true, body: renameKeys(parsed.data, PROTO_STANDIN, PROTO) as Body }
+    : { ok: false, issues: parsed.error.issues.map((i) => ({ ...i, path: i.path.map((p) => (p === PROTO_STANDIN ? PROTO : p)) })) };
+}
+
+const PROTO = '__proto__';
+/** A key no one writes (U+10FFFF is a Unicode noncharacter), standing in for "__proto__" while zod parses. */
+const PROTO_STANDIN = '\u{10FFFF}proto\u{10FFFF}';
+
+/** A copy with every own key `from` renamed `to` (built with own properties, never by assignment). */
+function renameKeys(value: unknown, from: string, to: string): unknown {
+  if (Array.isArray(value)) return value.map((v) => renameKeys(v, from, to));
+  if (typeof value !== 'object' || value === null) return value;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value; // FileRef and the like
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k === from ? to : k, renameKeys(v, from, to)]));
 }
 
 /** The value with object keys sorted at every level: two values are equal when their canonical JSON is. */
