@@ -1,6 +1,7 @@
 // SQL of the delivery module: messages and their timeline, sending domains, senders, and the
 // transactional API's Idempotency-Key answers.
 import { sql } from 'kysely';
+import { micros, type Keyset } from '../../db/keyset.ts';
 import type { Queryable } from '../../db/pool.ts';
 import type { MessageRow, SenderRow, SendingDomain } from './types.ts';
 
@@ -54,12 +55,19 @@ export function createDeliveryRepo(db: Queryable) {
       return row && toMessage(row);
     },
 
-    async listMessages(ws: string, opts: { limit: number; personId?: string | undefined; before?: string | undefined }): Promise<MessageRow[]> {
-      let q = db.selectFrom('messages').selectAll().where('workspace_id', '=', ws);
+    /**
+     * Newest first on (created_at, id), the messages_newest index; `after` is the last row of the previous
+     * page, or `afterId` a message id whose position is looked up (an unknown id gives an empty page).
+     */
+    async listMessages(ws: string, opts: { limit: number; personId?: string | undefined; after?: Keyset | undefined; afterId?: string | undefined }): Promise<Array<MessageRow & { cursorTs: string }>> {
+      let q = db.selectFrom('messages').selectAll().select(micros('created_at').as('cursor_ts')).where('workspace_id', '=', ws);
       if (opts.personId !== undefined) q = q.where('person_id', '=', opts.personId);
-      if (opts.before !== undefined) q = q.where('id', '<', opts.before);
-      const rows = await q.orderBy('id', 'desc').limit(opts.limit).execute();
-      return rows.map(toMessage);
+      if (opts.after) q = q.where(sql<boolean>`(created_at, id) < (${opts.after.ts}::timestamptz, ${opts.after.id})`);
+      if (opts.afterId !== undefined) {
+        q = q.where(sql<boolean>`(created_at, id) < (SELECT o.created_at, o.id FROM messages o WHERE o.workspace_id = ${ws} AND o.id = ${opts.afterId})`);
+      }
+      const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(opts.limit).execute();
+      return rows.map((r) => ({ ...toMessage(r), cursorTs: r.cursor_ts }));
     },
 
     async updateMessage(ws: string, id: string, set: Partial<Pick<MessageRow, 'status' | 'statusReason' | 'attempts' | 'senderId' | 'provider' |

@@ -6,6 +6,7 @@ import type { TandemApp } from '../../http/types.ts';
 import type { DomainService } from './domains.ts';
 import type { DeliveryService } from './service.ts';
 import type { TransactionalInput, TransactionalService } from './transactional.ts';
+import type { MessageRow } from './types.ts';
 
 const idKey = z.string().min(1).max(200).optional().describe('Same key and body: the same answer for 24 h, sent once');
 const messageData = z.record(z.string().max(200), z.unknown());
@@ -67,7 +68,7 @@ const domainView = z.object({
 });
 
 type MessageOut = z.infer<typeof messageView>;
-function messageOut(m: Awaited<ReturnType<DeliveryService['list']>>[number]): MessageOut {
+function messageOut(m: MessageRow): MessageOut {
   return {
     id: m.id, channel: m.channel, source: m.source, status: m.status, statusReason: m.statusReason, to: m.to, personId: m.personId,
     templateId: m.templateId, templateVersion: m.templateVersion, attempts: m.attempts, provider: m.provider,
@@ -105,11 +106,16 @@ export function registerDeliveryRoutes(app: TandemApp, deps: { delivery: Deliver
       tags: ['delivery'], summary: 'Messages (one per send), newest first',
       querystring: z.object({
         limit: z.coerce.number().int().min(1).max(200).default(50),
-        personId: z.uuid().optional(), before: z.string().max(100).optional().describe('The last id of the previous page'),
+        personId: z.uuid().optional(),
+        cursor: z.string().max(1000).optional().describe('nextCursor from the previous page'),
+        before: z.string().max(100).optional().describe('Deprecated: a message id; the page starts after that message'),
       }),
-      response: { 200: z.object({ messages: z.array(messageView) }) },
+      response: { 200: z.object({ messages: z.array(messageView), nextCursor: z.string().nullable().describe('null on the last page') }) },
     },
-  }, async (req) => ({ messages: (await deps.delivery.list(req.workspaceId, req.query)).map(messageOut) }));
+  }, async (req) => {
+    const { messages, nextCursor } = await deps.delivery.list(req.workspaceId, req.query);
+    return { messages: messages.map(messageOut), nextCursor };
+  });
 
   app.get('/api/messages/:id', {
     ...tandem,

@@ -8,6 +8,7 @@ import type { JobHelpers } from 'graphile-worker';
 import type { Clock } from '../../clock.ts';
 import type { Config } from '../../config.ts';
 import type { Db, Queryable } from '../../db/pool.ts';
+import { decodeCursor, pageOf } from '../../db/keyset.ts';
 import type { Logger } from '../../logger.ts';
 import { enqueueJob } from '../../worker/jobs.ts';
 import type { PeopleQueryService } from '../people/index.ts';
@@ -173,8 +174,12 @@ export function createDeliveryService(deps: {
       return m && { ...m, events: await repo.events(ws, id) };
     },
 
-    list(ws: string, opts: { limit: number; personId?: string | undefined; before?: string | undefined }) {
-      return createDeliveryRepo(db).listMessages(ws, opts);
+    /** Newest first; `cursor` is the previous page's nextCursor, `before` (older clients) a message id. */
+    async list(ws: string, opts: { limit: number; personId?: string | undefined; cursor?: string | undefined; before?: string | undefined }) {
+      const after = opts.cursor !== undefined ? decodeCursor(opts.cursor, (id) => /^[A-Za-z0-9_-]{1,100}$/.test(id)) : undefined;
+      const rows = await createDeliveryRepo(db).listMessages(ws, { limit: opts.limit + 1, personId: opts.personId, after, afterId: opts.before });
+      const { page, nextCursor } = pageOf(rows, opts.limit, (m) => ({ ts: m.cursorTs, id: m.id }));
+      return { messages: page, nextCursor };
     },
 
     tasks() {

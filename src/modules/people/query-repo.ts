@@ -1,7 +1,8 @@
 // Read queries behind the people REST API: lists, timelines, exports, objects. Every query is
 // scoped by workspace_id. Keyset pages read the exact microsecond timestamp as text so a cursor
 // never loses precision (a JS Date keeps only milliseconds).
-import { sql, type RawBuilder } from 'kysely';
+import { sql } from 'kysely';
+import { micros, type Keyset } from '../../db/keyset.ts';
 import type { Queryable } from '../../db/pool.ts';
 import type { EventKind, StoredEvent } from '../ingest/index.ts';
 
@@ -63,11 +64,7 @@ export interface SuppressionRow {
   createdAt: Date;
 }
 
-/** A keyset position: the exact timestamp text and the row id. */
-export interface Keyset {
-  ts: string;
-  id: string;
-}
+export type { Keyset };
 
 export interface ListPeopleFilter {
   limit: number;
@@ -86,9 +83,6 @@ export interface TimelineFilter {
   /** One event by its id. */
   id?: string | undefined;
 }
-
-const micros = (col: string): RawBuilder<string> =>
-  sql<string>`to_char(${sql.ref(col)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 function likePattern(q: string): string {
   return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

@@ -4,10 +4,11 @@ import type { Clock } from '../../clock.ts';
 import type { Db } from '../../db/pool.ts';
 import type { EventKind } from '../../db/schema.ts';
 import { AppError } from '../../errors.ts';
+import { decodeCursor, pageOf } from '../../db/keyset.ts';
 import { createPeopleQueryRepo, type PersonRow } from './query-repo.ts';
 import { exportChunks } from './export.ts';
 import {
-  MAX_LIMIT, decodeCursor, encodeCursor, eventView, identifierLists, isUuid, personView, relatedObjectView,
+  MAX_LIMIT, eventView, identifierLists, isBigintId, isUuid, personView, relatedObjectView,
   type EventView, type LookupBy, type ObjectView, type PersonDetailView, type PersonView, type RelatedObjectView,
 } from './views.ts';
 
@@ -58,14 +59,9 @@ export function createPeopleQueryService(deps: { db: Db; clock: Clock }) {
 
     async list(ws: string, input: ListPeopleInput): Promise<{ people: PersonView[]; nextCursor: string | null }> {
       const limit = Math.min(Math.max(1, input.limit), MAX_LIMIT);
-      const after = input.cursor !== undefined ? decodeCursor(input.cursor, 'uuid') : undefined;
-      const rows = await repo.listPeople(ws, { ...input, limit: limit + 1, after });
-      const page = rows.slice(0, limit);
-      const last = page[page.length - 1];
-      return {
-        people: page.map(personView),
-        nextCursor: rows.length > limit && last ? encodeCursor({ ts: last.cursorTs, id: last.id }) : null,
-      };
+      const after = input.cursor !== undefined ? decodeCursor(input.cursor, isUuid) : undefined;
+      const { page, nextCursor } = pageOf(await repo.listPeople(ws, { ...input, limit: limit + 1, after }), limit, (p) => ({ ts: p.cursorTs, id: p.id }));
+      return { people: page.map(personView), nextCursor };
     },
 
     async get(ws: string, key: string, by: LookupBy): Promise<PersonDetailView> {
@@ -75,15 +71,11 @@ export function createPeopleQueryService(deps: { db: Db; clock: Clock }) {
 
     async timeline(ws: string, key: string, by: LookupBy, input: TimelineInput): Promise<{ events: EventView[]; nextCursor: string | null }> {
       const limit = Math.min(Math.max(1, input.limit), MAX_LIMIT);
-      const after = input.cursor !== undefined ? decodeCursor(input.cursor, 'bigint') : undefined;
+      const after = input.cursor !== undefined ? decodeCursor(input.cursor, isBigintId) : undefined;
       const person = await resolve(ws, key, by);
       const rows = await repo.timeline(ws, person.id, { limit: limit + 1, after, type: input.type, name: input.name });
-      const page = rows.slice(0, limit);
-      const last = page[page.length - 1];
-      return {
-        events: page.map(eventView),
-        nextCursor: rows.length > limit && last ? encodeCursor({ ts: last.cursorTs, id: last.id }) : null,
-      };
+      const { page, nextCursor } = pageOf(rows, limit, (e) => ({ ts: e.cursorTs, id: e.id }));
+      return { events: page.map(eventView), nextCursor };
     },
 
     /** One of the person's events by id (the timeline's `id`), or their latest track event when no id is given. */

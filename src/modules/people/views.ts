@@ -1,7 +1,6 @@
-// JSON views of people, events and objects (ISO dates), and the opaque keyset cursors.
+// JSON views of people, events and objects (ISO dates); cursors are src/db/keyset.ts.
 // Shared by the query service, the routes' response schemas and the export.
-import { AppError } from '../../errors.ts';
-import type { EventRow, IdentifierRow, Keyset, PersonRow, RelatedObjectRow } from './query-repo.ts';
+import type { EventRow, IdentifierRow, PersonRow, RelatedObjectRow } from './query-repo.ts';
 
 type Json = Record<string, unknown>;
 
@@ -50,34 +49,13 @@ export interface ObjectView {
 export const MAX_LIMIT = 500;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 
 export function isUuid(s: string): boolean {
   return UUID.test(s);
 }
 
-export function encodeCursor(k: Keyset): string {
-  return Buffer.from(JSON.stringify([k.ts, k.id]), 'utf8').toString('base64url');
-}
-
-/** An opaque cursor back to a keyset; anything malformed is the caller's 400, never a 500. */
-export function decodeCursor(cursor: string, idKind: 'uuid' | 'bigint'): Keyset {
-  const bad = () => new AppError('request.invalid', 'The cursor is not valid; use nextCursor from a previous page.', { field: 'cursor' });
-  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) throw bad();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw bad();
-  }
-  if (!Array.isArray(parsed) || parsed.length !== 2) throw bad();
-  const [ts, id] = parsed as unknown[];
-  if (typeof ts !== 'string' || typeof id !== 'string' || !TS.test(ts)) throw bad();
-  // Round-trip through Date to reject impossible dates (month 13, Feb 30) before PostgreSQL sees them.
-  const date = new Date(ts);
-  if (Number.isNaN(date.getTime()) || date.toISOString().slice(0, 19) !== ts.slice(0, 19)) throw bad();
-  if (idKind === 'uuid' ? !isUuid(id) : !/^\d{1,19}$/.test(id) || BigInt(id) > 9223372036854775807n) throw bad();
-  return { ts, id };
+export function isBigintId(s: string): boolean {
+  return /^\d{1,19}$/.test(s) && BigInt(s) <= 9223372036854775807n;
 }
 
 export function personView(p: PersonRow): PersonView {
