@@ -71,6 +71,7 @@ export const errorCatalogue = {
   'consent.no_address': { status: 400, message: 'The person has no address on this channel.' },
   'consent.invalid_address': { status: 400, message: 'The address is not a valid email address or E.164 phone number.' },
   'consent.suppression_not_found': { status: 404, message: 'The address is not on the suppression list.' },
+  'consent.link_expired': { status: 400, message: 'The confirmation link has expired; ask for a new one.' },
   'tracking.bad_token': { status: 404, message: 'The tracking link is invalid or points to nothing.' },
   'segment.not_found': { status: 404, message: 'No such segment or list in this workspace.' },
   'segment.not_manual': { status: 409, message: 'People can be added to and removed from manual lists only; this segment is dynamic.' },

@@ -29,6 +29,17 @@ export function connectModules(s: ModuleServices): void {
     }
   });
 
+  // Double opt-in confirmations go out like any other message (the workspace's sender, else the dev
+  // inbox), queued in the transaction that made the topic pending.
+  s.consent.useConfirmations(async (tx, ws, m) => {
+    await s.delivery.enqueue(tx, ws, {
+      idempotencyKey: m.key, source: 'consent', channel: m.channel, to: m.to, personId: m.personId, templateId: null, retain: true,
+      request: m.channel === 'sms'
+        ? { sms: { body: m.text }, messageData: m.data }
+        : { inline: { subject: m.subject, body: m.html, plaintextBody: m.text }, messageData: m.data },
+    });
+  });
+
   s.delivery.useConsent({
     check: (ws, who, what) => s.consent.check(ws, who, what),
     links: (ws, opts) => s.consent.links(ws, opts),

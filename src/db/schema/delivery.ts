@@ -167,6 +167,8 @@ export interface TopicSubscriptionsTable {
   topic_id: string;
   state: 'subscribed' | 'unsubscribed' | 'pending';
   updated_at: Timestamp;
+  /** When the last double opt-in confirmation for this pending state was queued. */
+  confirmation_sent_at: Timestamp | null;
 }
 
 export interface ChannelConsentTable {

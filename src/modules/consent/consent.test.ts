@@ -4,11 +4,13 @@ import { createTestTandem, type TestTandem } from '../../../test/harness.ts';
 import type { CreatedWorkspace } from '../workspaces/index.ts';
 import { createConsentService } from './service.ts';
 import type { ConsentChange, ConsentService } from './index.ts';
+import type { ConfirmationMessage } from './confirmation.ts';
 
 let t: TestTandem;
 let ws: CreatedWorkspace;
 let consent: ConsentService;
 const changes: ConsentChange[] = [];
+const confirmations: ConfirmationMessage[] = [];
 let n = 0;
 
 async function person(traits: Record<string, unknown> = {}): Promise<{ id: string; email: string }> {
@@ -31,6 +33,7 @@ beforeAll(async () => {
     expect(row).toBeDefined();
     changes.push(c);
   });
+  consent.useConfirmations(async (_tx, _ws, m) => { confirmations.push(m); });
   await consent.createTopic(ws.workspaceId, { key: 'news', name: 'News', default: 'opt_out', channel: 'email' });
   await consent.createTopic(ws.workspaceId, { key: 'offers', name: 'Offers', default: 'opt_in', channel: 'email', doubleOptIn: true });
   await consent.createTopic(ws.workspaceId, { key: 'tips', name: 'Tips', default: 'opt_in', channel: 'any' });
@@ -59,7 +62,11 @@ describe('check()', () => {
     expect(sub.state).toBe('pending');
     expect(sub.confirmUrl).toMatch(/\/confirm\/[\w-]+\.[\w-]+$/);
     expect(await verdict(email(true, 'offers'))).toBe('not_opted_in');
+    // Asking again (the API's `true`) neither subscribes nor sends a second confirmation the same day.
     await consent.setConsent(ws0, p.id, { topics: { offers: true, tips: true, news: false } }, ctx);
+    expect(await verdict(email(true, 'offers'))).toBe('not_opted_in');
+    expect(confirmations.filter((m) => m.personId === p.id).map((m) => [m.channel, m.to, m.data.topic])).toEqual([['email', p.email.toLowerCase(), 'Offers']]);
+    await consent.confirmTopic(ws0, p.id, 'offers', {});
     expect(await verdict(email(true, 'offers'))).toBe('allowed');
     expect(await verdict(email(true, 'tips'))).toBe('allowed');
     expect(await verdict(email(true, 'news'))).toBe('topic_unsubscribed');

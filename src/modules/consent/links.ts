@@ -1,11 +1,15 @@
 // Signed links that act without a login: one-click unsubscribe (/u/), the preference centre
-// (/preferences/) and double opt-in confirmation (/confirm/). Tokens carry no expiry: an unsubscribe
-// link must keep working long after the message (RFC 8058 readers may use it weeks later).
+// (/preferences/) and double opt-in confirmation (/confirm/). Unsubscribe and preference tokens carry no
+// expiry: an unsubscribe link must keep working long after the message (RFC 8058 readers may use it
+// weeks later). A confirmation token expires (`x`, Unix seconds): an old forwarded email must not
+// subscribe anyone.
+import type { Clock } from '../../clock.ts';
 import type { Config } from '../../config.ts';
 import { AppError, isAppError } from '../../errors.ts';
 import type { SignedPayload } from '../signing/index.ts';
 import type { SigningService } from '../signing/index.ts';
 import type { WorkspaceService } from '../workspaces/index.ts';
+import { CONFIRM_LINK_TTL_MS } from './confirmation.ts';
 import { CHANNELS, type ConsentChannel, type ConsentLinks } from './types.ts';
 
 export const PURPOSES = { unsubscribe: 'consent.unsubscribe', preferences: 'consent.preferences', confirm: 'consent.confirm' } as const;
@@ -28,7 +32,7 @@ const badToken = () => new AppError('consent.bad_token', undefined, { field: 'to
 const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
 
 export function createLinks(
-  deps: { config: Pick<Config, 'publicUrl'>; signing: SigningService; workspaces: Pick<WorkspaceService, 'get'> },
+  deps: { clock: Clock; config: Pick<Config, 'publicUrl'>; signing: SigningService; workspaces: Pick<WorkspaceService, 'get'> },
   contact: (ws: string, personId: string) => Promise<LinkPerson | undefined>,
 ) {
   const base = deps.config.publicUrl.replace(/\/+$/, '');
@@ -53,16 +57,26 @@ export function createLinks(
       };
     },
 
+    /** The double opt-in link for a topic, working for CONFIRM_LINK_TTL_MS from now. */
     async confirmUrl(ws: string, personId: string, topic: string): Promise<string> {
-      return `${base}/confirm/${await sign('confirm', { w: ws, p: personId, t: topic })}`;
+      const expires = Math.floor((deps.clock.now().getTime() + CONFIRM_LINK_TTL_MS) / 1000);
+      return `${base}/confirm/${await sign('confirm', { w: ws, p: personId, t: topic, x: expires })}`;
     },
 
-    /** Verifies a link token; consent.bad_token when it is forged, of another purpose, or its person or workspace is gone. */
+    /**
+     * Verifies a link token; consent.bad_token when it is forged, of another purpose, or its person or
+     * workspace is gone; consent.link_expired for a confirmation link past its time.
+     */
     async openLink(purpose: LinkPurpose, token: string): Promise<LinkTarget> {
       const payload = (await deps.signing.signer()).verify(PURPOSES[purpose], token);
       const ws = str(payload?.['w']);
       const personId = str(payload?.['p']);
       if (!payload || ws === null || personId === null) throw badToken();
+      if (purpose === 'confirm') {
+        const expires = payload['x'];
+        if (typeof expires !== 'number') throw badToken();
+        if (expires * 1000 <= deps.clock.now().getTime()) throw new AppError('consent.link_expired', undefined, { field: 'token' });
+      }
       let workspace;
       try {
         workspace = await deps.workspaces.get(ws);

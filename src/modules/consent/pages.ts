@@ -87,6 +87,6 @@ export function confirmedPage(ctx: PageContext, topicName: string, confirmed: bo
 
 /** A 4xx page: the message, and the stable error code (docs/errors.md) for support. */
 export function errorPage(ctx: PageContext, code: string): string {
-  const body = code === 'consent.bad_token' ? 'errorBody' : 'badRequestBody';
+  const body = code === 'consent.bad_token' || code === 'consent.link_expired' ? 'errorBody' : 'badRequestBody';
   return page(ctx, 'errorTitle', `<p>${tr(ctx.lang, body)}</p><p class="code" data-code="${escapeHtml(code)}">${tr(ctx.lang, 'errorCode', { code })}</p>`);
 }

@@ -26,7 +26,7 @@ async function page(req: FastifyRequest, reply: FastifyReply, work: () => Promis
   try {
     return html(reply, 200, await work());
   } catch (err) {
-    if (isAppError(err) && (err.code === 'consent.bad_token' || err.code === 'consent.bad_request')) {
+    if (isAppError(err) && (err.code === 'consent.bad_token' || err.code === 'consent.bad_request' || err.code === 'consent.link_expired')) {
       const lang = pickLanguage(...(req.headers['accept-language'] ?? '').split(',').map((s) => s.split(';')[0]));
       return html(reply, err.status, errorPage({ lang, workspaceName: '' }, err.code satisfies ErrorCode));
     }

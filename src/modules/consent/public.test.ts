@@ -130,7 +130,8 @@ describe('preference centre', () => {
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('Vos préférences ont été enregistrées.');
     const state = await consent.state(a.workspaceId, p);
-    expect(state.topics.filter((x) => x.explicit).map((x) => [x.key, x.state])).toEqual([['news', 'unsubscribed'], ['offers', 'subscribed']]);
+    // offers is double opt-in: checking it asks for confirmation, it does not subscribe.
+    expect(state.topics.filter((x) => x.explicit).map((x) => [x.key, x.state])).toEqual([['news', 'unsubscribed'], ['offers', 'pending']]);
     const ledger = await consent.ledger(a.workspaceId, { personId: p });
     expect(ledger.map((e) => [e.topic, e.source, e.userAgent])).toEqual([['offers', 'preference_centre', 'Browser/1'], ['news', 'preference_centre', 'Browser/1']]);
     // The global box, and an empty POST (no save field) changes nothing.
@@ -156,6 +157,13 @@ describe('double opt-in', () => {
     const p = await person(a.workspaceId, { locale: 'es' });
     const { state, confirmUrl } = await consent.subscribe(a.workspaceId, p, 'offers', { source: 'form', ip: '198.51.100.1' });
     expect(state).toBe('pending');
+    // With no sender configured (a fresh install), the confirmation lands in the dev inbox, in the person's language.
+    const [queued] = (await t.services.delivery.list(a.workspaceId, { limit: 10, personId: p })).filter((m) => m.source === 'consent');
+    if (!queued) throw new Error('no confirmation queued');
+    await t.services.delivery.send(a.workspaceId, queued.id);
+    const [inbox] = (await t.services.devInbox.list(a.workspaceId, { limit: 10, to: `p${n}@example.com` })).messages;
+    expect(inbox?.subject).toBe('Confirma tu suscripción a «Offers»');
+    expect(inbox?.text).toMatch(/\/confirm\/[\w-]+\.[\w-]+/);
     const before = await snapshot(a.workspaceId, p);
     const get = await fetch(`${t.baseUrl}${path(confirmUrl ?? '')}`);
     expect(get.status).toBe(200);
@@ -167,7 +175,7 @@ describe('double opt-in', () => {
     const again = await post(path(confirmUrl ?? ''), new URLSearchParams());
     expect(await again.text()).toContain('No queda nada por confirmar');
     expect((await consent.ledger(a.workspaceId, { personId: p })).map((e) => [e.from, e.to, e.source])).toEqual([
-      ['pending', 'subscribed', 'form'], ['unsubscribed', 'pending', 'form'],
+      ['pending', 'subscribed', 'confirmation'], ['unsubscribed', 'pending', 'form'],
     ]);
   });
 });

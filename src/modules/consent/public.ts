@@ -62,10 +62,8 @@ export function createPublicConsent(consent: ConsentService) {
       const topics: Record<string, boolean> = {};
       for (const t of before.topics) {
         if (!form.shown.includes(t.key)) continue; // added after the page was shown: leave it alone
-        const want = checked.has(t.key);
-        // A pending topic left checked stays pending (it needs the confirmation link).
-        if (t.state === 'pending' && want) continue;
-        topics[t.key] = want;
+        // A double opt-in topic checked here becomes pending and is sent its confirmation (at most one per day).
+        topics[t.key] = checked.has(t.key);
       }
       await consent.setConsent(target.workspaceId, target.person.id,
         { topics, unsubscribedAll: { [target.channel]: form.all } }, ctxOf('preference_centre', target, req));
@@ -84,7 +82,7 @@ export function createPublicConsent(consent: ConsentService) {
       const topic = state.topics.find((t) => t.key === target.topic);
       const confirmed = topic?.state === 'pending';
       if (confirmed && topic) {
-        await consent.setConsent(target.workspaceId, target.person.id, { topics: { [topic.key]: 'subscribed' } }, ctxOf('form', target, req));
+        await consent.confirmTopic(target.workspaceId, target.person.id, topic.key, { ip: req.ip, userAgent: req.userAgent, messageId: target.messageId });
       }
       return { target, lang: languageOf(target), topicName: topic?.name ?? target.topic ?? '', confirmed };
     },

@@ -108,6 +108,17 @@ export function createConsentRepo(db: Queryable) {
         .execute();
     },
 
+    async confirmationSentAt(ws: string, personId: string, topicId: string): Promise<Date | null> {
+      const row = await db.selectFrom('topic_subscriptions').select('confirmation_sent_at')
+        .where('workspace_id', '=', ws).where('person_id', '=', personId).where('topic_id', '=', topicId).executeTakeFirst();
+      return row?.confirmation_sent_at ?? null;
+    },
+
+    async markConfirmationSent(ws: string, personId: string, topicId: string, at: Date): Promise<void> {
+      await db.updateTable('topic_subscriptions').set({ confirmation_sent_at: at })
+        .where('workspace_id', '=', ws).where('person_id', '=', personId).where('topic_id', '=', topicId).execute();
+    },
+
     async channelStates(ws: string, personId: string, opts: { forUpdate?: boolean } = {}): Promise<Map<ConsentChannel, boolean>> {
       let q = db.selectFrom('channel_consent').select(['channel', 'unsubscribed'])
         .where('workspace_id', '=', ws).where('person_id', '=', personId);

@@ -7,7 +7,7 @@ import type { ConsentService } from './service.ts';
 import { createPublicConsent } from './public.ts';
 import { registerConsentPages } from './public-routes.ts';
 import {
-  CHANNELS, SOURCES, SUPPRESSION_REASONS, TOPIC_CHANNELS, TOPIC_DEFAULTS, TOPIC_STATES,
+  CALLER_SOURCES, CHANNELS, SOURCES, SUPPRESSION_REASONS, TOPIC_CHANNELS, TOPIC_DEFAULTS, TOPIC_STATES,
   type ConsentChange, type ConsentState, type LedgerEntry, type Suppression, type Topic,
 } from './types.ts';
 
@@ -124,8 +124,9 @@ export function registerConsentRoutes(app: TandemApp, deps: { consent: ConsentSe
       tags, security, summary: 'Change consent (how a CRM pushes opt-outs); unchanged states are not recorded',
       params: personParams, querystring: byQuery,
       body: z.object({
-        source: z.enum(SOURCES).describe('Recorded in the ledger'),
-        topics: z.record(topicKey, z.union([z.boolean(), z.enum(TOPIC_STATES)])).optional().describe('topic key -> true (subscribed), false, or a state'),
+        source: z.enum(CALLER_SOURCES).describe('Recorded in the ledger (`confirmation` is reserved for the double opt-in link)'),
+        topics: z.record(topicKey, z.union([z.boolean(), z.enum(TOPIC_STATES)])).optional()
+          .describe('topic key -> true (subscribed), false, or a state; a double opt-in topic asked to be subscribed becomes pending and the person is sent a confirmation link'),
         unsubscribedAll: z.object({ email: z.boolean().optional(), sms: z.boolean().optional() }).strict().optional(),
         ip: text(100).optional(), userAgent: text(1000).optional(), messageId: text(200).optional(),
       }).strict(),

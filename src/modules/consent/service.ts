@@ -14,6 +14,8 @@ import { createLinks } from './links.ts';
 import { createSuppressionCheck } from './suppressed.ts';
 import { createBulkConsent } from './bulk.ts';
 import { addressFor, normaliseAddress, normaliseEmail, normalisePhone } from './address.ts';
+import { CONFIRM_RESEND_MS, confirmationContent, type ConfirmationSender } from './confirmation.ts';
+import { pickLanguage } from './strings.ts';
 import type {
   CheckResult, CheckWhat, CheckWho, ConsentChange, ConsentChanges, ConsentChannel, ConsentContext, ConsentHook,
   ConsentState, LedgerEntry, Suppression, SuppressionReason, Topic, TopicState,
@@ -37,6 +39,7 @@ const defaultState = (t: Topic): TopicState => (t.default === 'opt_out' ? 'subsc
 export function createConsentService(deps: ConsentDeps) {
   const { db, clock } = deps;
   const hooks: ConsentHook[] = deps.onChange ? [deps.onChange] : [];
+  let confirmations: ConfirmationSender | undefined;
   const suppressed = createSuppressionCheck({ db, people: deps.people });
   const topics = createTopicService({ db, clock });
 
@@ -64,8 +67,34 @@ export function createConsentService(deps: ConsentDeps) {
     return change;
   }
 
-  /** Applies changes inside the caller's transaction; unchanged states write nothing. */
-  async function applyIn(tx: Queryable, ws: string, person: PersonContact, changes: ConsentChanges, ctx: ConsentContext): Promise<ConsentChange[]> {
+  /**
+   * Queues the double opt-in confirmation for a pending topic, unless one was queued within
+   * CONFIRM_RESEND_MS (asking again does not spam the person).
+   */
+  async function requestConfirmation(tx: Queryable, ws: string, person: PersonContact, topic: Topic, at: Date): Promise<void> {
+    const channel = topic.channel === 'sms' ? 'sms' : 'email';
+    const to = addressFor(person, channel);
+    if (to === null) throw new AppError('consent.no_address', undefined, { field: `topics.${topic.key}` });
+    const repo = createConsentRepo(tx);
+    const last = await repo.confirmationSentAt(ws, person.id, topic.id);
+    if (last && at.getTime() - last.getTime() < CONFIRM_RESEND_MS) return;
+    if (!confirmations) throw new Error('consent: no confirmation sender is connected (wiring.ts)');
+    await repo.markConfirmationSent(ws, person.id, topic.id, at);
+    const workspace = await deps.workspaces.get(ws);
+    const lang = pickLanguage(person.locale, workspace.settings.defaultLocale);
+    await confirmations(tx, ws, {
+      channel, to, personId: person.id, key: `consent-confirm:${person.id}:${topic.id}:${at.getTime()}`,
+      ...confirmationContent(lang, channel),
+      data: { topic: topic.name, workspace: workspace.name, confirm_url: await service.confirmUrl(ws, person.id, topic.key) },
+    });
+  }
+
+  /**
+   * Applies changes inside the caller's transaction; unchanged states write nothing. A double opt-in
+   * topic asked to be subscribed becomes `pending` and its confirmation is queued; only the
+   * confirmation link (`confirmed`) makes it `subscribed`.
+   */
+  async function applyIn(tx: Queryable, ws: string, person: PersonContact, changes: ConsentChanges, ctx: ConsentContext, opts: { confirmed?: boolean } = {}): Promise<ConsentChange[]> {
     const repo = createConsentRepo(tx);
     await repo.lockPerson(ws, person.id);
     const at = clock.now();
@@ -77,17 +106,26 @@ export function createConsentService(deps: ConsentDeps) {
     if (topicChanges.length > 0) {
       const byKey = new Map((await repo.topics(ws)).map((t) => [t.key, t]));
       const states = await repo.topicStates(ws, person.id);
+      const confirm: Topic[] = [];
       for (const [key, want] of topicChanges) {
         const topic = byKey.get(key);
         if (!topic) throw new AppError('topic.not_found', `No topic "${key}" in this workspace.`, { field: `topics.${key}` });
-        const to: TopicState = want === true ? 'subscribed' : want === false ? 'unsubscribed' : want;
+        let to: TopicState = want === true ? 'subscribed' : want === false ? 'unsubscribed' : want;
         const from = states.get(topic.id)?.state ?? defaultState(topic);
+        // A confirmation confirms only what is still pending (the person may have unsubscribed since).
+        if (topic.doubleOptIn && opts.confirmed && from !== 'pending') continue;
+        if (topic.doubleOptIn && to !== 'unsubscribed' && !opts.confirmed) {
+          if (from === 'subscribed') continue;
+          to = 'pending';
+          confirm.push(topic);
+        }
         if (from === to) continue;
         await repo.setTopicState(ws, person.id, topic.id, to, at);
         out.push(await record(tx, ws, {
           ...common, kind: 'topic', channel: topic.channel, address: addressFor(person, topic.channel), topic: key, from, to,
         }));
       }
+      for (const topic of confirm) await requestConfirmation(tx, ws, person, topic, at);
     }
     const globals = Object.entries(changes.unsubscribedAll ?? {}) as Array<[ConsentChannel, boolean | undefined]>;
     if (globals.some(([, v]) => v !== undefined)) {
@@ -123,6 +161,17 @@ export function createConsentService(deps: ConsentDeps) {
     ...topics,
     ...createLinks(deps, contact),
     ...createBulkConsent({ clock, hooks }),
+
+    /** How double opt-in confirmations are sent: delivery's enqueue, inside the consent change's transaction. */
+    useConfirmations(sender: ConfirmationSender): void {
+      confirmations = sender;
+    },
+
+    /** The double opt-in link was clicked (its POST): pending -> subscribed, source `confirmation`. */
+    async confirmTopic(ws: string, personId: string, topicKey: string, ctx: Omit<ConsentContext, 'source'>): Promise<ConsentChange[]> {
+      const person = await mustContact(ws, personId);
+      return db.transaction().execute((tx) => applyIn(tx, ws, person, { topics: { [topicKey]: 'subscribed' } }, { ...ctx, source: 'confirmation' }, { confirmed: true }));
+    },
 
     /** Run `hook` for every change, inside its transaction (outbound webhooks, CRM sync). */
     onChange(hook: ConsentHook): void {
@@ -240,21 +289,13 @@ export function createConsentService(deps: ConsentDeps) {
     },
 
     /**
-     * Subscribes a person to a topic: `pending` plus a confirmation URL for double opt-in topics (until
-     * the person confirms), `subscribed` otherwise.
+     * Subscribes a person to a topic: `pending` for double opt-in topics until the person confirms (the
+     * confirmation is queued; the URL is answered too), `subscribed` otherwise.
      */
     async subscribe(ws: string, personId: string, topicKey: string, ctx: ConsentContext): Promise<{ state: TopicState; confirmUrl: string | null }> {
-      const person = await mustContact(ws, personId);
-      const topic = await createConsentRepo(db).topicByKey(ws, topicKey);
-      if (!topic) throw new AppError('topic.not_found', `No topic "${topicKey}" in this workspace.`, { field: 'topic' });
-      const current = (await createConsentRepo(db).topicStates(ws, personId)).get(topic.id)?.state ?? defaultState(topic);
-      if (!topic.doubleOptIn || current === 'subscribed') {
-        await service.setConsent(ws, personId, { topics: { [topicKey]: 'subscribed' } }, ctx);
-        return { state: 'subscribed', confirmUrl: null };
-      }
-      if (addressFor(person, topic.channel) === null) throw new AppError('consent.no_address', undefined, { field: 'personId' });
-      await service.setConsent(ws, personId, { topics: { [topicKey]: 'pending' } }, ctx);
-      return { state: 'pending', confirmUrl: await service.confirmUrl(ws, personId, topicKey) };
+      await service.setConsent(ws, personId, { topics: { [topicKey]: 'subscribed' } }, ctx);
+      const state = (await service.state(ws, personId)).topics.find((t) => t.key === topicKey)?.state ?? 'unsubscribed';
+      return { state, confirmUrl: state === 'pending' ? await service.confirmUrl(ws, personId, topicKey) : null };
     },
   };
   return service;

@@ -26,6 +26,9 @@ const en = {
   errorBody: 'The link is incomplete or no longer valid. Nothing was changed.',
   badRequestBody: 'This request could not be understood. Nothing was changed.',
   errorCode: 'Error code: {code}',
+  confirmEmailSubject: 'Confirm your subscription to “{topic}”',
+  confirmEmailBody: '{workspace} received a request to send “{topic}” to this address. Please confirm it:',
+  confirmEmailIgnore: 'If you did not ask for this, ignore this message: you will not be subscribed.',
 };
 
 export type StringKey = keyof typeof en;
@@ -56,6 +59,9 @@ const fr: Strings = {
   errorBody: 'Le lien est incomplet ou n’est plus valide. Rien n’a été modifié.',
   badRequestBody: 'Cette demande n’a pas pu être comprise. Rien n’a été modifié.',
   errorCode: 'Code d’erreur : {code}',
+  confirmEmailSubject: 'Confirmez votre abonnement à « {topic} »',
+  confirmEmailBody: '{workspace} a reçu une demande d’envoi de « {topic} » à cette adresse. Merci de la confirmer :',
+  confirmEmailIgnore: 'Si vous n’avez rien demandé, ignorez ce message : vous ne serez pas abonné.',
 };
 
 const de: Strings = {
@@ -83,6 +89,9 @@ const de: Strings = {
   errorBody: 'Der Link ist unvollständig oder nicht mehr gültig. Es wurde nichts geändert.',
   badRequestBody: 'Diese Anfrage wurde nicht verstanden. Es wurde nichts geändert.',
   errorCode: 'Fehlercode: {code}',
+  confirmEmailSubject: 'Bestätigen Sie Ihre Anmeldung für „{topic}“',
+  confirmEmailBody: '{workspace} hat eine Anfrage erhalten, „{topic}“ an diese Adresse zu senden. Bitte bestätigen Sie sie:',
+  confirmEmailIgnore: 'Wenn Sie das nicht angefordert haben, ignorieren Sie diese Nachricht: Sie werden nicht angemeldet.',
 };
 
 const es: Strings = {
@@ -110,6 +119,9 @@ const es: Strings = {
   errorBody: 'El enlace está incompleto o ya no es válido. No se ha cambiado nada.',
   badRequestBody: 'No se ha podido entender esta solicitud. No se ha cambiado nada.',
   errorCode: 'Código de error: {code}',
+  confirmEmailSubject: 'Confirma tu suscripción a «{topic}»',
+  confirmEmailBody: '{workspace} ha recibido una solicitud para enviar «{topic}» a esta dirección. Confírmala:',
+  confirmEmailIgnore: 'Si no lo has pedido, ignora este mensaje: no se te suscribirá.',
 };
 
 export const STRINGS: Record<string, Strings> = { en, fr, de, es };

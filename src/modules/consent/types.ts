@@ -9,8 +9,10 @@ export const TOPIC_DEFAULTS = ['opt_in', 'opt_out'] as const;
 export type TopicDefault = (typeof TOPIC_DEFAULTS)[number];
 export const TOPIC_STATES = ['subscribed', 'unsubscribed', 'pending'] as const;
 export type TopicState = (typeof TOPIC_STATES)[number];
-export const SOURCES = ['one_click', 'preference_centre', 'api', 'import', 'form', 'bounce', 'complaint', 'admin'] as const;
+export const SOURCES = ['one_click', 'preference_centre', 'api', 'import', 'form', 'bounce', 'complaint', 'admin', 'confirmation'] as const;
 export type ConsentSource = (typeof SOURCES)[number];
+/** What a caller may name as the source of a change: `confirmation` is only ever the double opt-in link's. */
+export const CALLER_SOURCES = SOURCES.filter((s): s is Exclude<ConsentSource, 'confirmation'> => s !== 'confirmation');
 export const SUPPRESSION_REASONS = ['hard_bounce', 'complaint', 'manual', 'deleted_person'] as const;
 export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
 
