@@ -33,7 +33,7 @@ beforeAll(async () => {
     expect(row).toBeDefined();
     changes.push(c);
   });
-  consent.useConfirmations(async (_tx, _ws, m) => { confirmations.push(m); });
+  consent.useConfirmations((_tx, _ws, m) => { confirmations.push(m); return Promise.resolve(); });
   await consent.createTopic(ws.workspaceId, { key: 'news', name: 'News', default: 'opt_out', channel: 'email' });
   await consent.createTopic(ws.workspaceId, { key: 'offers', name: 'Offers', default: 'opt_in', channel: 'email', doubleOptIn: true });
   await consent.createTopic(ws.workspaceId, { key: 'tips', name: 'Tips', default: 'opt_in', channel: 'any' });
