@@ -56,7 +56,7 @@ function confirmPath(mail: Received): string {
 }
 
 async function confirmationsQueued(personId: string): Promise<number> {
-  return (await t.services.delivery.list(ws.workspaceId, { limit: 100, personId })).filter((m) => m.source === 'consent').length;
+  return (await t.services.delivery.list(ws.workspaceId, { limit: 100, personId })).messages.filter((m) => m.source === 'consent').length;
 }
 
 beforeAll(async () => {

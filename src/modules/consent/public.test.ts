@@ -158,7 +158,7 @@ describe('double opt-in', () => {
     const { state, confirmUrl } = await consent.subscribe(a.workspaceId, p, 'offers', { source: 'form', ip: '198.51.100.1' });
     expect(state).toBe('pending');
     // With no sender configured (a fresh install), the confirmation lands in the dev inbox, in the person's language.
-    const [queued] = (await t.services.delivery.list(a.workspaceId, { limit: 10, personId: p })).filter((m) => m.source === 'consent');
+    const [queued] = (await t.services.delivery.list(a.workspaceId, { limit: 10, personId: p })).messages.filter((m) => m.source === 'consent');
     if (!queued) throw new Error('no confirmation queued');
     await t.services.delivery.send(a.workspaceId, queued.id);
     const [inbox] = (await t.services.devInbox.list(a.workspaceId, { limit: 10, to: `p${n}@example.com` })).messages;
