@@ -6,3 +6,4 @@ export type {
   ConsentLinks, ConsentSource, ConsentState, LedgerEntry, Suppression, SuppressionReason, Topic, TopicState,
 } from './types.ts';
 export type { BulkTopicConsent } from './bulk.ts';
+export { CHANNELS as CONSENT_CHANNELS } from './types.ts';
