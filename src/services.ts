@@ -5,6 +5,7 @@ import type { Config } from './config.ts';
 import type { Db } from './db/pool.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import type { ProviderDeps } from './modules/delivery/index.ts';
 import { createWorkspaceService, type WorkspaceService } from './modules/workspaces/index.ts';
 import { createModuleServices, type ModuleServices } from './modules/registry.ts';
 import { connectModules } from './modules/wiring.ts';
@@ -16,6 +17,8 @@ export interface Deps {
   clock: Clock;
   log: Logger;
   metrics: Metrics;
+  /** Provider HTTP overrides (an endpoint, a fetch) for every provider sender: tests point them at a local server. */
+  providerDeps?: ProviderDeps | undefined;
 }
 
 export interface Services extends ModuleServices {

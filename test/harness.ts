@@ -11,6 +11,7 @@ import { buildApp } from '../src/http/app.ts';
 import type { TandemApp } from '../src/http/types.ts';
 import { createServices, type Services } from '../src/services.ts';
 import type { CreatedWorkspace } from '../src/modules/workspaces/index.ts';
+import type { ProviderDeps } from '../src/modules/delivery/index.ts';
 import { startWorker } from '../src/worker/runner.ts';
 import type { Runner } from 'graphile-worker';
 import { withDatabase } from './global-setup.ts';
@@ -59,6 +60,8 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
 
 export async function createTestTandem(opts: {
   clock?: Clock; listen?: boolean; worker?: boolean; config?: Partial<Config>;
+  /** Provider senders' HTTP endpoint (a local server playing the provider). */
+  providerDeps?: ProviderDeps;
 } = {}): Promise<TestTandem> {
   const database = await createTestDatabase();
   const config = loadConfig({ LOG_LEVEL: 'silent' }, { databaseUrl: database.url, dbPoolSize: 10, ...opts.config });
@@ -68,7 +71,7 @@ export async function createTestTandem(opts: {
   pool.on('error', () => undefined);
   const db = createDb(pool);
   const clock = opts.clock ?? systemClock;
-  const services = createServices({ config, db, pool, clock, log });
+  const services = createServices({ config, db, pool, clock, log, providerDeps: opts.providerDeps });
   const app = await buildApp({ log, services });
   let baseUrl = '';
   if (opts.listen) baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });

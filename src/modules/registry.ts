@@ -79,7 +79,7 @@ export function createModuleServices(deps: Deps, base: { workspaces: WorkspaceSe
   const previews = createPreviewService({ db: deps.db, templates, content, peopleQuery, config: deps.config });
   const domains = createDomainService({ db: deps.db, clock: deps.clock });
   const composer = createMessageComposer({ templates, renderer, config: deps.config });
-  const senders = createSenderService({ db: deps.db, clock: deps.clock });
+  const senders = createSenderService({ db: deps.db, clock: deps.clock, ...(deps.providerDeps ? { providerDeps: deps.providerDeps } : {}) });
   const delivery = createDeliveryService({ db: deps.db, clock: deps.clock, log: deps.log, config: deps.config, composer, domains, peopleQuery, devInbox, senders, workspaces: base.workspaces });
   const transactional = createTransactionalService({ db: deps.db, clock: deps.clock, delivery, content, peopleQuery });
   const linter = createTemplateLinter({ loader: templates.loader, renderer, config: deps.config, knownNames: async (ws) => buildKnownNames(await catalog.list(ws)) });

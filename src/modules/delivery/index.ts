@@ -11,3 +11,4 @@ export { createInboundService, type InboundService } from './inbound-service.ts'
 export { registerSenderRoutes } from './sender-routes.ts';
 export * as providers from './providers/index.ts';
 export * as inbound from './inbound/index.ts';
+export type { ProviderDeps } from './providers/index.ts';

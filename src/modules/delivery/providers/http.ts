@@ -98,14 +98,17 @@ export function num(value: unknown): number | undefined {
 
 /**
  * A ProviderError for a non-success answer; `kind` overrides the status mapping when the provider's
- * code says more. A rate limit's delay comes from Retry-After, else from `fallbackRetryAfterMs`.
+ * code says more. A rate limit's delay comes from Retry-After, else from `fallbackRetryAfterMs`; a 503's from
+ * Retry-After when it has one.
  */
 export function failure(
   provider: string, answer: Answer, detail: string | undefined, kind?: ProviderErrorKind, fallbackRetryAfterMs?: number,
 ): ProviderError {
   const k = kind ?? kindForStatus(answer.status);
   const text = (detail ?? answer.text).replace(/\s+/g, ' ').trim().slice(0, DETAIL_CHARS);
-  const retryAfterMs = k === 'rate_limited' ? parseRetryAfter(answer.headers.get('retry-after')) ?? fallbackRetryAfterMs : undefined;
+  // RFC 9110: Retry-After on a 429 says when to try again, on a 503 how long the outage lasts; both are honoured.
+  const asked = parseRetryAfter(answer.headers.get('retry-after'));
+  const retryAfterMs = k === 'rate_limited' ? asked ?? fallbackRetryAfterMs : k === 'retryable' && answer.status === 503 ? asked : undefined;
   return new ProviderError(`${provider} answered ${answer.status}${text ? `: ${text}` : ''}`, k, answer.status, retryAfterMs);
 }
 
