@@ -6,14 +6,11 @@ import { AppError } from '../../errors.ts';
 import type { TandemApp } from '../../http/types.ts';
 import { safeFetch } from '../../net/index.ts';
 import {
-  InboundError, parseDsn, parseMailgun, parsePostmark, parseResend, parseSendGrid, parseSes, type InboundEvent, type InboundRequest,
+  INBOUND_ADAPTERS, INBOUND_PROVIDERS, InboundError, type InboundOptions, type InboundProvider, type InboundRequest, type InboundResult,
 } from './inbound/index.ts';
 import type { InboundService } from './inbound-service.ts';
 import { senderInput, type SenderService, type SenderView } from './senders.ts';
 import type { SenderRow } from './types.ts';
-
-const PROVIDERS = ['ses', 'postmark', 'sendgrid', 'mailgun', 'resend', 'dsn'] as const;
-type Provider = (typeof PROVIDERS)[number];
 
 const senderView = z.object({
   id: z.string(), channel: z.enum(['email', 'sms']), kind: z.string(), name: z.string(), isDefault: z.boolean(),
@@ -28,25 +25,16 @@ function out(s: SenderView): z.infer<typeof senderView> {
   };
 }
 
-async function parse(provider: Provider, req: InboundRequest, sender: SenderRow, clock: Clock): Promise<{ events: InboundEvent[]; subscribeUrl?: string | undefined }> {
-  const secrets = (sender.config['inbound'] ?? {}) as Record<string, Record<string, string> | undefined>;
-  const opts = { now: () => clock.now() };
-  const need = (): Record<string, string> => {
-    const s = secrets[provider];
-    if (!s) throw new InboundError(`the sender has no ${provider} inbound secret`, 'signature');
-    return s;
-  };
-  switch (provider) {
-    case 'ses': {
-      const r = await parseSes(req, secrets['ses'] ?? {}, opts);
-      return { events: r.events, subscribeUrl: r.subscribeUrl };
-    }
-    case 'postmark': return { events: await parsePostmark(req, need() as never, opts) };
-    case 'sendgrid': return { events: await parseSendGrid(req, need() as never, opts) };
-    case 'mailgun': return { events: await parseMailgun(req, need() as never, opts) };
-    case 'resend': return { events: await parseResend(req, need() as never, opts) };
-    case 'dsn': return { events: await parseDsn(req.rawBody, opts) };
-  }
+/**
+ * Verifies and parses with the provider's adapter. The sender must hold that provider's secret, valid
+ * as the adapter declares it; without it nothing is parsed and the request is refused.
+ */
+async function parse(provider: InboundProvider, req: InboundRequest, sender: SenderRow, clock: Clock): Promise<InboundResult> {
+  const adapter = INBOUND_ADAPTERS[provider];
+  const configured = (sender.config['inbound'] ?? {}) as Record<string, unknown>;
+  const secrets = adapter.secrets.safeParse(configured[provider]);
+  if (!secrets.success) throw new InboundError(`the sender has no ${provider} inbound secret`, 'signature');
+  return (adapter.parse as (r: InboundRequest, s: unknown, o: InboundOptions) => Promise<InboundResult>)(req, secrets.data, { now: () => clock.now() });
 }
 
 export function registerSenderRoutes(app: TandemApp, deps: { senders: SenderService; inbound: InboundService; clock: Clock; findSender: (id: string) => Promise<{ workspaceId: string; sender: SenderRow } | undefined> }): void {
@@ -89,8 +77,8 @@ export function registerSenderRoutes(app: TandemApp, deps: { senders: SenderServ
     scope.post('/webhooks/inbound/:provider/:senderId', {
       config: { dialect: 'tandem' as const },
       schema: {
-        tags, summary: 'Bounce, complaint and delivery notifications from a provider (verified by its signature)',
-        params: z.object({ provider: z.enum(PROVIDERS), senderId: z.string().max(100) }),
+        tags, summary: 'Bounce, complaint and delivery notifications from a provider or a DSN relay; every provider authenticates (signature, Basic credentials or bearer token, see docs/bounces.md)',
+        params: z.object({ provider: z.enum(INBOUND_PROVIDERS as [InboundProvider, ...InboundProvider[]]), senderId: z.string().max(100) }),
         response: { 200: z.object({ received: z.number().int(), applied: z.number().int(), duplicates: z.number().int() }) },
       },
     }, async (req) => {
@@ -98,7 +86,7 @@ export function registerSenderRoutes(app: TandemApp, deps: { senders: SenderServ
       if (!found) throw new AppError('sender.not_found', undefined, { field: 'senderId' });
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v]));
-      let parsed: Awaited<ReturnType<typeof parse>>;
+      let parsed: InboundResult;
       try {
         parsed = await parse(req.params.provider, { headers, rawBody: raw }, found.sender, deps.clock);
       } catch (err) {

@@ -8,29 +8,24 @@ import type { Clock } from '../../clock.ts';
 import type { Db } from '../../db/pool.ts';
 import { ttlCache } from '../../db/ttl-cache.ts';
 import { AppError } from '../../errors.ts';
+import { secret, secretMasker } from '../../secrets.ts';
+import { inboundSecrets } from './inbound/index.ts';
 import { createEmailProvider, createSmsProvider, emailProviderConfigSchema, smsProviderConfigSchema, type ProviderDeps, type SmsProvider } from './providers/index.ts';
 import { createSmtpSender, type EmailSender } from './smtp.ts';
 import type { SenderRow } from './types.ts';
 
-/** Secrets the inbound webhooks of this sender are verified with (see docs/bounces.md). */
-export const inboundSecrets = z.strictObject({
-  ses: z.strictObject({ topicArn: z.string().max(300).optional() }).optional(),
-  postmark: z.strictObject({ username: z.string().min(1).max(200), password: z.string().min(8).max(200) }).optional(),
-  sendgrid: z.strictObject({ publicKey: z.string().min(20).max(4000) }).optional(),
-  mailgun: z.strictObject({ signingKey: z.string().min(8).max(200) }).optional(),
-  resend: z.strictObject({ secret: z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/) }).optional(),
-}).optional();
-
 const smtpConfig = z.strictObject({
   kind: z.literal('smtp'),
-  url: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'smtp://user:pass@host:port or smtps://…').max(2000),
+  url: secret(z.string().regex(/^smtps?:\/\/[^\s]+$/, 'smtp://user:pass@host:port or smtps://…').max(2000), 'url-password'),
   poolSize: z.number().int().min(1).max(50).optional(),
 });
+
+const senderConfig = z.union([smtpConfig, emailProviderConfigSchema, smsProviderConfigSchema]);
 
 export const senderInput = z.strictObject({
   name: z.string().min(1).max(100),
   channel: z.enum(['email', 'sms']),
-  config: z.union([smtpConfig, emailProviderConfigSchema, smsProviderConfigSchema]).describe('kind: smtp | ses | postmark | sendgrid | mailgun | resend | twilio, and its settings'),
+  config: senderConfig.describe('kind: smtp | ses | postmark | sendgrid | mailgun | resend | twilio, and its settings'),
   inbound: inboundSecrets,
   from: z.string().min(1).max(320).optional().describe('SMS: the number (E.164) messages come from, unless the config names a Messaging Service'),
   isDefault: z.boolean().default(true),
@@ -48,11 +43,8 @@ export interface SenderView extends Omit<SenderRow, 'config'> {
   settings: Record<string, unknown>;
 }
 
-const SECRET_KEYS = /secret|token|password|apikey|api_key|authtoken|url/i;
-
-function redact(config: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, SECRET_KEYS.test(k) && k !== 'kind' ? '••••' : v]));
-}
+/** Every answer that shows a sender's settings masks its secrets with this (src/secrets.ts). */
+const maskSettings = secretMasker(senderConfig, z.object({ inbound: inboundSecrets }));
 
 export function createSenderService(deps: { db: Db; clock: Clock; providerDeps?: ProviderDeps }) {
   const { db, clock } = deps;
@@ -72,7 +64,7 @@ export function createSenderService(deps: { db: Db; clock: Clock; providerDeps?:
 
   const view = (r: SenderRow): SenderView => {
     const { config, ...rest } = r;
-    return { ...rest, kindOf: r.kind, settings: redact(config) };
+    return { ...rest, kindOf: r.kind, settings: maskSettings(config) };
   };
 
   return {

@@ -3,6 +3,7 @@
 // providers' real ones, so a workspace cannot aim its API key (or Tandem) at another host. Tests
 // and operators override the endpoint through the factory's `deps` instead.
 import { z } from 'zod';
+import { secret as secretField } from '../../../secrets.ts';
 import { createMailgunProvider } from './mailgun.ts';
 import { createPostmarkProvider } from './postmark.ts';
 import { createResendProvider } from './resend.ts';
@@ -11,7 +12,8 @@ import { createSesProvider } from './ses.ts';
 import { createTwilioProvider } from './twilio.ts';
 import type { EmailProvider, HttpOptions, SmsProvider } from './types.ts';
 
-const secret = z.string().trim().min(1).max(4096);
+// Declared secret: stored as given, masked in every answer (src/secrets.ts).
+const secret = secretField(z.string().trim().min(1).max(4096));
 const timeoutMs = z.number().int().min(1000).max(120_000).optional();
 
 const sesConfig = z.strictObject({
