@@ -66,8 +66,9 @@ function maskUrlPassword(value: string): string {
   try {
     const url = new URL(value);
     if (!url.password) return value;
-    url.password = SECRET_MASK;
-    return url.href;
+    // The mask itself would be percent-encoded by the URL setter.
+    url.password = 'x';
+    return url.href.replace(':x@', `:${SECRET_MASK}@`);
   } catch {
     return SECRET_MASK;
   }

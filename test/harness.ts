@@ -2,7 +2,7 @@
 // the Fastify app (in-process via inject, or on a real port), and factories.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { inject } from 'vitest';
 import { FakeClock, systemClock, type Clock } from '../src/clock.ts';
 import { loadConfig, type Config } from '../src/config.ts';
@@ -62,10 +62,12 @@ export async function createTestTandem(opts: {
   clock?: Clock; listen?: boolean; worker?: boolean; config?: Partial<Config>;
   /** Provider senders' HTTP endpoint (a local server playing the provider). */
   providerDeps?: ProviderDeps;
+  /** A logger of the test's own (to read what was logged); silent by default. */
+  log?: Logger;
 } = {}): Promise<TestTandem> {
   const database = await createTestDatabase();
   const config = loadConfig({ LOG_LEVEL: 'silent' }, { databaseUrl: database.url, dbPoolSize: 10, ...opts.config });
-  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const log = opts.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const pool = createPool(database.url, config.dbPoolSize);
   // The DROP ... WITH (FORCE) in close() ends any connection still open; that is expected, not a failure.
   pool.on('error', () => undefined);

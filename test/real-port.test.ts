@@ -187,7 +187,7 @@ function deliveryCases(): Case[] {
       bad: { path: '/api/domains/unknown.example', status: 404, code: 'domain.not_found', field: 'domain' },
     },
     {
-      route: 'GET /api/senders', auth: 'app', status: 200, expect: { senders: some([like({ id: STR, kind: 'smtp', settings: like({ url: '••••' }) })]) },
+      route: 'GET /api/senders', auth: 'app', status: 200, expect: { senders: some([like({ id: STR, kind: 'smtp', settings: like({ url: 'smtp://127.0.0.1:9?ignoreTLS=true', inbound: like({ postmark: like({ password: '••••' }) }) }) })]) },
     },
     {
       route: 'POST /api/senders', auth: 'app', status: 201,

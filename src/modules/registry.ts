@@ -79,11 +79,11 @@ export function createModuleServices(deps: Deps, base: { workspaces: WorkspaceSe
   const previews = createPreviewService({ db: deps.db, templates, content, peopleQuery, config: deps.config });
   const domains = createDomainService({ db: deps.db, clock: deps.clock });
   const composer = createMessageComposer({ templates, renderer, config: deps.config });
-  const senders = createSenderService({ db: deps.db, clock: deps.clock, ...(deps.providerDeps ? { providerDeps: deps.providerDeps } : {}) });
+  const senders = createSenderService({ db: deps.db, clock: deps.clock, allowPrivate: deps.config.outboundAllowPrivate, ...(deps.providerDeps ? { providerDeps: deps.providerDeps } : {}) });
   const delivery = createDeliveryService({ db: deps.db, clock: deps.clock, log: deps.log, config: deps.config, composer, domains, peopleQuery, devInbox, senders, workspaces: base.workspaces });
   const transactional = createTransactionalService({ db: deps.db, clock: deps.clock, delivery, content, peopleQuery });
   const linter = createTemplateLinter({ loader: templates.loader, renderer, config: deps.config, knownNames: async (ws) => buildKnownNames(await catalog.list(ws)) });
-  const linkChecks = createLinkCheckService({ db: deps.db, clock: deps.clock, log: deps.log, outbound: createOutboundClient(), htmlOf: (ws, id) => templates.compiledHtml(ws, id), hostedAssetPrefixes: [`${deps.config.publicUrl}/assets/`] });
+  const linkChecks = createLinkCheckService({ db: deps.db, clock: deps.clock, log: deps.log, outbound: createOutboundClient({ allowPrivate: deps.config.outboundAllowPrivate }), htmlOf: (ws, id) => templates.compiledHtml(ws, id), hostedAssetPrefixes: [`${deps.config.publicUrl}/assets/`] });
   const assets = createAssetService({ db: deps.db, clock: deps.clock, log: deps.log, config: deps.config, usage: (ws, needle) => content.findReferences(ws, needle) });
   const webhooks = createWebhookService({ db: deps.db, clock: deps.clock, log: deps.log, allowPrivate: deps.config.outboundAllowPrivate, outbound: createOutboundClient({ allowPrivate: deps.config.outboundAllowPrivate, timeoutMs: 10_000 }) });
   const salesforce = createSalesforceService({ db: deps.db, clock: deps.clock, log: deps.log, allowPrivate: deps.config.outboundAllowPrivate, outbound: createOutboundClient({ allowPrivate: deps.config.outboundAllowPrivate }) });

@@ -2,15 +2,14 @@
 // vetted, and the socket connects to exactly the vetted address (the lookup hands net.connect the
 // addresses it checked), so DNS cannot answer differently between the check and the connect.
 // Redirects are followed by hand and every hop is checked again.
-import { lookup as dnsLookup } from 'node:dns/promises';
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import { Agent, buildConnector, request } from 'undici';
 import { AppError } from '../errors.ts';
-import { isAddressAllowed, parseAllowList, type PrivatePolicy } from './guard.ts';
+import { outboundPolicy, systemResolver, type Resolver } from './connect.ts';
+import { isAddressAllowed, type PrivatePolicy } from './guard.ts';
 
-/** Resolves a host name to every address it has (tests inject one; the default is the system resolver). */
-export type Resolver = (hostname: string) => Promise<readonly LookupAddress[]>;
+export type { Resolver };
 
 export interface OutboundOptions {
   /** true reaches any address (trusted networks only); a list of CIDRs allows just those private ranges. */
@@ -55,7 +54,6 @@ export interface OutboundClient {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
-const defaultResolve: Resolver = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
 
 function forbidden(host: string): AppError {
   return new AppError('net.forbidden_address', undefined, { host });
@@ -127,24 +125,25 @@ function discard(body: { on(event: 'error', fn: () => void): unknown; destroy():
   body.destroy();
 }
 
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
-
-function toAppError(err: unknown, url: URL, timedOut: boolean, callerSignal: AbortSignal | undefined): unknown {
+/**
+ * Refused, closed, filtered, timed out or unresolvable: one answer, so the reason cannot map a network
+ * (the original error stays on `cause`, for logs).
+ */
+function toAppError(err: unknown, url: URL, callerSignal: AbortSignal | undefined, timedOut: boolean): unknown {
   if (err instanceof AppError) return err;
-  if (timedOut) return new AppError('net.timeout', undefined, { url: url.href });
-  if (callerSignal?.aborted) return err;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && TIMEOUT_CODES.has(code)) return new AppError('net.timeout', undefined, { url: url.href });
-  return new AppError('net.unreachable', undefined, { url: url.href, cause: typeof code === 'string' ? code : 'unknown' });
+  if (callerSignal?.aborted && !timedOut) return err;
+  const out = new AppError('net.unreachable', undefined, { url: url.href });
+  Object.defineProperty(out, 'cause', { value: err, enumerable: false });
+  return out;
 }
 
 /** A client with its own connection pool; keep one per policy and close it on shutdown. */
 export function createOutboundClient(options: OutboundOptions = {}): OutboundClient {
   const allow = options.allowPrivate ?? false;
-  const policy: PrivatePolicy = typeof allow === 'boolean' ? allow : parseAllowList(allow);
+  const policy: PrivatePolicy = outboundPolicy(allow);
   const maxRedirects = options.maxRedirects ?? 5;
   const agent = new Agent({
-    connect: guardedConnector(policy, options.resolve ?? defaultResolve, options.connectTimeoutMs ?? 5_000),
+    connect: guardedConnector(policy, options.resolve ?? systemResolver, options.connectTimeoutMs ?? 5_000),
   });
 
   async function fetchOnce(url: string, req: SafeRequest = {}): Promise<SafeResponse> {
@@ -202,7 +201,7 @@ export function createOutboundClient(options: OutboundOptions = {}): OutboundCli
         };
       }
     } catch (err) {
-      throw toAppError(err, current, timer.signal.aborted, req.signal);
+      throw toAppError(err, current, req.signal, timer.signal.aborted);
     } finally {
       clearTimeout(handle);
     }

@@ -156,7 +156,7 @@ export function createSendBatch(deps: {
     } catch (err) {
       if (err instanceof ProviderError && err.kind !== 'permanent') {
         if (err.kind === 'rate_limited') limiter.slowDown((await deps.emailSender(ws, m.source).catch(() => ({ id: 'paused' }))).id, err.retryAfterMs ?? 30_000);
-        log.warn({ messageId: m.id, kind: err.kind, attempt: m.attempts }, 'send failed; will retry');
+        log.warn({ messageId: m.id, kind: err.kind, attempt: m.attempts, detail: err.detail }, 'send failed; will retry');
         await retryLater(ws, m, err);
         return;
       }
@@ -168,7 +168,7 @@ export function createSendBatch(deps: {
         await retryLater(ws, m, new ProviderError(message.slice(0, 500), 'retryable'));
         return;
       }
-      log.warn({ messageId: m.id, err: message }, 'send failed permanently');
+      log.warn({ messageId: m.id, err: message, detail: err instanceof ProviderError ? err.detail : undefined }, 'send failed permanently');
       await done(ws, m, { status: 'failed', data: { error: message.slice(0, 500) }, statusReason: message.slice(0, 500) });
     }
   }

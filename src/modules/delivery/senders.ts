@@ -11,7 +11,8 @@ import { AppError } from '../../errors.ts';
 import { secret, secretMasker } from '../../secrets.ts';
 import { inboundSecrets } from './inbound/index.ts';
 import { createEmailProvider, createSmsProvider, emailProviderConfigSchema, smsProviderConfigSchema, type ProviderDeps, type SmsProvider } from './providers/index.ts';
-import { createSmtpSender, type EmailSender } from './smtp.ts';
+import { createSmtpSender, smtpConnection, type EmailSender } from './smtp.ts';
+import { checkHostOnSave, outboundPolicy, type Resolver } from '../../net/index.ts';
 import type { SenderRow } from './types.ts';
 
 const smtpConfig = z.strictObject({
@@ -46,8 +47,14 @@ export interface SenderView extends Omit<SenderRow, 'config'> {
 /** Every answer that shows a sender's settings masks its secrets with this (src/secrets.ts). */
 const maskSettings = secretMasker(senderConfig, z.object({ inbound: inboundSecrets }));
 
-export function createSenderService(deps: { db: Db; clock: Clock; providerDeps?: ProviderDeps }) {
+export function createSenderService(deps: {
+  db: Db; clock: Clock; providerDeps?: ProviderDeps;
+  /** config.outboundAllowPrivate: senders arrive through the API, so their hosts are checked with it. */
+  allowPrivate: boolean | readonly string[];
+  resolve?: Resolver;
+}) {
   const { db, clock } = deps;
+  const policy = outboundPolicy(deps.allowPrivate);
   // Built transports, per sender id and version (updated_at): a changed sender gets a new one.
   const built = new Map<string, { version: number; email?: EmailSender; sms?: SmsProvider }>();
   // The default sender row per workspace and channel, for a few seconds (every send asks). Changes made
@@ -70,6 +77,15 @@ export function createSenderService(deps: { db: Db; clock: Clock; providerDeps?:
   return {
     async create(ws: string, input: SenderInput): Promise<SenderView> {
       const parsed = senderInput.parse(input);
+      if (parsed.config.kind === 'smtp') {
+        let host: string;
+        try {
+          host = smtpConnection(parsed.config.url).host;
+        } catch {
+          throw new AppError('request.invalid', 'config.url: not a valid smtp:// or smtps:// URL', { field: 'config.url' });
+        }
+        await checkHostOnSave(host, policy, 'config.url', deps.resolve);
+      }
       const at = clock.now();
       const id = `snd_${randomBytes(10).toString('hex')}`;
       forget(ws);
@@ -128,7 +144,7 @@ export function createSenderService(deps: { db: Db; clock: Clock; providerDeps?:
         await entry?.email?.close?.();
         const { inbound: _inbound, from: _from, ...config } = sender.config;
         entry = { version };
-        if (sender.kind === 'smtp') entry.email = createSmtpSender(smtpConfig.parse(config));
+        if (sender.kind === 'smtp') entry.email = createSmtpSender({ ...smtpConfig.parse(config), allowPrivate: policy, ...(deps.resolve ? { resolve: deps.resolve } : {}) });
         else if (channel === 'email') entry.email = createEmailProvider(emailProviderConfigSchema.parse(config), deps.providerDeps);
         else entry.sms = createSmsProvider(smsProviderConfigSchema.parse(config), deps.providerDeps);
         built.set(sender.id, entry);

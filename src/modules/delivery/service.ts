@@ -69,7 +69,8 @@ export function createDeliveryService(deps: {
       return { sender: configured.email, id: configured.row.id, rate: configured.row.ratePerSecond, concurrency: configured.row.concurrency };
     }
     if (deps.config.smtpUrl) {
-      envSmtp ??= createSmtpSender({ url: deps.config.smtpUrl, poolSize: 5 });
+      // The operator's own relay (TANDEM_SMTP_URL) is trusted: it may be on localhost or the private network.
+      envSmtp ??= createSmtpSender({ url: deps.config.smtpUrl, poolSize: 5, allowPrivate: true });
       return { sender: envSmtp, id: 'env-smtp', rate: Number.POSITIVE_INFINITY, concurrency: 20 };
     }
     return { sender: createDevInboxSender(deps.devInbox, ws, source), id: 'dev-inbox', rate: Number.POSITIVE_INFINITY, concurrency: 50 };

@@ -2,6 +2,9 @@
 // size), DKIM-signed per message when the From domain is a sending domain; and the dev inbox, where
 // email goes while no sender is configured. Both speak the providers' EmailProvider contract.
 import nodemailer from 'nodemailer';
+import type { Socket } from 'node:net';
+import { isAppError } from '../../errors.ts';
+import { connectGuarded, type PrivatePolicy, type Resolver } from '../../net/index.ts';
 import type { DevInboxMessage } from '../devinbox/index.ts';
 import { ProviderError, type EmailProvider, type OutgoingEmail, type SendResult } from './providers/types.ts';
 
@@ -14,11 +17,24 @@ export interface SmtpOptions {
   url: string;
   /** Connections kept open to the server. */
   poolSize?: number;
+  /**
+   * Which addresses the server may have. `true` only for an address the operator configured
+   * (TANDEM_SMTP_URL); a sender saved through the API gets config.outboundAllowPrivate.
+   */
+  allowPrivate: PrivatePolicy;
+  resolve?: Resolver;
 }
 
 const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ESOCKET', 'ECONNECTION', 'EDNS', 'ETIMEOUT', 'EPIPE']);
 
-/** SMTP replies: 4xx is temporary (421/450/451/452 are the server asking us to slow down), 5xx is permanent. */
+/** The one reason shown for any failure to reach the server: refused, closed, filtered, timed out, unresolvable, not SMTP. */
+export const SMTP_UNREACHABLE = 'could not reach the SMTP server';
+
+/**
+ * SMTP replies: 4xx is temporary (421/450/451/452 are the server asking us to slow down), 5xx is permanent.
+ * Without a reply the reason is coarse (the detail is kept for the log): a precise one would tell an open
+ * port from a closed one.
+ */
 export function classifySmtpError(err: unknown): ProviderError {
   const e = err as { responseCode?: number; code?: string; message?: string };
   const message = (e.message ?? 'SMTP error').slice(0, 500);
@@ -29,10 +45,15 @@ export function classifySmtpError(err: unknown): ProviderError {
     if (e.responseCode === 535 || e.responseCode === 530) return new ProviderError(message, 'auth', e.responseCode);
     return new ProviderError(message, e.responseCode >= 500 ? 'permanent' : 'retryable', e.responseCode);
   }
+  if (isAppError(err) && err.code === 'net.forbidden_address') {
+    return new ProviderError('the SMTP server\'s address is not one Tandem may connect to (TANDEM_OUTBOUND_ALLOW_PRIVATE)', 'permanent', undefined, undefined, message);
+  }
   if (e.code === 'EAUTH') return new ProviderError(message, 'auth');
   if (e.code === 'EENVELOPE' || e.code === 'EMESSAGE') return new ProviderError(message, 'permanent');
   // Connection trouble (and anything unknown) is worth another try later.
-  return new ProviderError(message, 'retryable', undefined, RETRYABLE_CODES.has(e.code ?? '') ? 5_000 : undefined);
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  const detail = [e.code, message, cause?.code, cause?.message].filter(Boolean).join(': ');
+  return new ProviderError(SMTP_UNREACHABLE, 'retryable', undefined, 5_000, detail);
 }
 
 /**
@@ -56,7 +77,7 @@ export function smtpConnection(url: string) {
   const secure = u.protocol === 'smtps:';
   const flag = (name: string) => u.searchParams.get(name) === 'true';
   return {
-    host: u.hostname, port: Number(u.port) || (secure ? 465 : 587), secure,
+    host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port) || (secure ? 465 : 587), secure,
     ...(u.username ? { auth: { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } } : {}),
     ignoreTLS: flag('ignoreTLS'), requireTLS: flag('requireTLS'),
     tls: { rejectUnauthorized: u.searchParams.get('rejectUnauthorized') !== 'false' },
@@ -64,8 +85,16 @@ export function smtpConnection(url: string) {
 }
 
 export function createSmtpSender(opts: SmtpOptions): EmailSender {
-  const transport = nodemailer.createTransport({ ...smtpConnection(opts.url), pool: true, maxConnections: opts.poolSize ?? 5, maxMessages: Infinity,
-    connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 });
+  const connection = smtpConnection(opts.url);
+  const policy = opts.allowPrivate;
+  // Every new pooled connection resolves and vets the host and connects to the vetted address; TLS
+  // (smtps or STARTTLS) still names the host: nodemailer takes the servername from `host`.
+  const getSocket = (_o: unknown, done: (err: Error | null, socket?: { connection: Socket }) => void): void => {
+    connectGuarded({ host: connection.host, port: connection.port, policy, ...(opts.resolve ? { resolve: opts.resolve } : {}), timeoutMs: 10_000 })
+      .then((socket) => done(null, { connection: socket }), (err: Error) => done(err));
+  };
+  const transport = nodemailer.createTransport({ ...connection, pool: true, maxConnections: opts.poolSize ?? 5, maxMessages: Infinity,
+    connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000, ...(policy === true ? {} : { getSocket }) } as Parameters<typeof nodemailer.createTransport>[0]);
   return {
     name: 'smtp',
     async send(m) {

@@ -6,7 +6,7 @@ import type { Clock } from '../../clock.ts';
 import type { Db, Queryable } from '../../db/pool.ts';
 import { AppError, isAppError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
-import { checkUrl, parseAllowList, type OutboundClient, type PrivatePolicy } from '../../net/index.ts';
+import { checkHostOnSave, checkUrl, outboundPolicy, type OutboundClient, type PrivatePolicy, type Resolver } from '../../net/index.ts';
 import { enqueueJob } from '../../worker/jobs.ts';
 import { createSalesforceClient, RetryableSalesforceError, type CachedToken } from './client.ts';
 import { createSalesforceRepo, type SalesforceConnection } from './repo.ts';
@@ -34,6 +34,8 @@ export interface SalesforceDeps {
   log?: Logger;
   outbound: OutboundClient;
   allowPrivate: boolean | readonly string[];
+  /** Resolves the instance host when the connection is saved (tests inject one). */
+  resolve?: Resolver;
 }
 
 export interface ConnectionInput {
@@ -47,7 +49,7 @@ export type PushResult = { pushed: number } | { skipped: 'not_connected' } | { f
 
 export function createSalesforceService(deps: SalesforceDeps) {
   const { db, clock } = deps;
-  const policy: PrivatePolicy = typeof deps.allowPrivate === 'boolean' ? deps.allowPrivate : parseAllowList(deps.allowPrivate);
+  const policy: PrivatePolicy = outboundPolicy(deps.allowPrivate);
   const tokens = new Map<string, { stamp: number; token: CachedToken }>();
 
   function notConnected(): AppError {
@@ -57,13 +59,15 @@ export function createSalesforceService(deps: SalesforceDeps) {
   return {
     /** Saves (or replaces) the workspace's connection. The secret and refresh token are stored as given. */
     async connect(workspaceId: string, input: ConnectionInput): Promise<SalesforceConnection> {
-      let instanceUrl: string;
+      let checked: URL;
       try {
-        instanceUrl = checkUrl(input.instanceUrl, policy).origin;
+        checked = checkUrl(input.instanceUrl, policy);
       } catch (err) {
         if (isAppError(err)) throw new AppError(err.code, err.message, { ...err.details, field: 'instanceUrl' });
         throw err;
       }
+      await checkHostOnSave(checked.hostname, policy, 'instanceUrl', deps.resolve);
+      const instanceUrl = checked.origin;
       if (!input.clientSecret && !input.refreshToken) {
         throw new AppError('request.invalid', 'clientSecret: required (or a refreshToken)', { field: 'clientSecret' });
       }

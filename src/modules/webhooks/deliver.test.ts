@@ -227,14 +227,19 @@ describe('webhook delivery to a local receiver', () => {
 });
 
 describe('webhook delivery with the default config (no private addresses)', () => {
-  it('refuses a loopback endpoint: 127.0.0.1 at create, a name resolving to it at delivery (net.forbidden_address)', async () => {
+  it('refuses a loopback endpoint: 127.0.0.1 and localhost at create, a name resolving to it at delivery (net.forbidden_address)', async () => {
     const t = await createTestTandem();
     const rx = await receiver();
     try {
       const ws = await t.workspace();
       await expect(t.services.webhooks.create(ws.workspaceId, { url: rx.url, eventTypes: ['*'] }))
         .rejects.toMatchObject({ code: 'net.forbidden_address', field: 'url' });
-      const ep = await t.services.webhooks.create(ws.workspaceId, { url: rx.url.replace('127.0.0.1', 'localhost'), eventTypes: ['*'] });
+      const named = rx.url.replace('127.0.0.1', 'localhost');
+      await expect(t.services.webhooks.create(ws.workspaceId, { url: named, eventTypes: ['*'] }))
+        .rejects.toMatchObject({ code: 'net.forbidden_address', field: 'url' });
+      // Saved while the name was public (or stored before the check existed): delivery checks it again.
+      const ep = await t.services.webhooks.create(ws.workspaceId, { url: 'https://93.184.215.14/hook', eventTypes: ['*'] });
+      await t.services.db.updateTable('webhook_endpoints').set({ url: named }).where('id', '=', ep.id).execute();
       await t.services.db.transaction().execute((tx) => t.services.webhooks.emit(tx, ws.workspaceId, 'message.sent', { messageId: 'm-9' }));
       expect(await runQueued(t)).toEqual(['retry']);
       expect(rx.received).toEqual([]);

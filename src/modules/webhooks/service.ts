@@ -7,8 +7,7 @@ import type { Db, Queryable } from '../../db/pool.ts';
 import { AppError, isAppError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import { ttlCache } from '../../db/ttl-cache.ts';
-import { checkUrl, type OutboundClient, type PrivatePolicy } from '../../net/index.ts';
-import { parseAllowList } from '../../net/index.ts';
+import { checkHostOnSave, checkUrl, outboundPolicy, type OutboundClient, type PrivatePolicy, type Resolver } from '../../net/index.ts';
 import { enqueueJob } from '../../worker/jobs.ts';
 import { deliverAttempt, DELIVER_TASK, isDeliverJob, type DeliverJob, type DeliveryOutcome } from './deliver.ts';
 import { createWebhookRepo } from './repo.ts';
@@ -29,6 +28,8 @@ export interface WebhookDeps {
   /** Built with the configured private-address policy (config.outboundAllowPrivate). */
   outbound: OutboundClient;
   allowPrivate: boolean | readonly string[];
+  /** Resolves host names when an endpoint is saved (tests inject one). */
+  resolve?: Resolver;
   /** [0, 1): the retry jitter (tests pass their own). */
   random?: () => number;
 }
@@ -62,7 +63,7 @@ function cleanEventTypes(types: readonly string[]): string[] {
 
 export function createWebhookService(deps: WebhookDeps) {
   const { db, clock } = deps;
-  const policy: PrivatePolicy = typeof deps.allowPrivate === 'boolean' ? deps.allowPrivate : parseAllowList(deps.allowPrivate);
+  const policy: PrivatePolicy = outboundPolicy(deps.allowPrivate);
   // The event types of each workspace's active endpoints, for a few seconds: every send asks whether
   // anyone listens. This process's changes clear it at once; another process's show within the TTL.
   const subscriptions = ttlCache<string, Set<string>>(SUBSCRIPTIONS_TTL_MS,
@@ -75,14 +76,17 @@ export function createWebhookService(deps: WebhookDeps) {
     return types.has(type) || types.has('*');
   }
 
-  /** A literal private address is refused at once; a host name is checked again at every delivery. */
-  function checkEndpointUrl(url: string): string {
+  /** A private address, or a name that resolves to one, is refused when saved; the host is checked again at every delivery. */
+  async function checkEndpointUrl(url: string): Promise<string> {
+    let checked: URL;
     try {
-      return checkUrl(url, policy).href;
+      checked = checkUrl(url, policy);
     } catch (err) {
       if (isAppError(err)) throw new AppError(err.code, err.message, { ...err.details, field: 'url' });
       throw err;
     }
+    await checkHostOnSave(checked.hostname, policy, 'url', deps.resolve);
+    return checked.href;
   }
 
   async function existing(workspaceId: string, id: string): Promise<WebhookEndpointWithSecret> {
@@ -125,7 +129,7 @@ export function createWebhookService(deps: WebhookDeps) {
     wants,
 
     async create(workspaceId: string, input: EndpointInput): Promise<WebhookEndpointWithSecret> {
-      const url = checkEndpointUrl(input.url);
+      const url = await checkEndpointUrl(input.url);
       const eventTypes = cleanEventTypes(input.eventTypes);
       const created = await createWebhookRepo(db).insertEndpoint({
         workspaceId, id: `wep_${randomBytes(10).toString('hex')}`, url, description: input.description ?? '',
@@ -161,8 +165,9 @@ export function createWebhookService(deps: WebhookDeps) {
         : change.status === 'active'
           ? { status: 'active' as const, disabledReason: null, disabledAt: null }
           : { status: 'disabled' as const, disabledReason: 'Disabled through the API.', disabledAt: at };
+      const url = change.url !== undefined ? await checkEndpointUrl(change.url) : undefined;
       const updated = await createWebhookRepo(db).updateEndpoint(workspaceId, id, {
-        ...(change.url !== undefined ? { url: checkEndpointUrl(change.url) } : {}),
+        ...(url !== undefined ? { url } : {}),
         ...(change.description !== undefined ? { description: change.description } : {}),
         ...(change.eventTypes !== undefined ? { eventTypes: cleanEventTypes(change.eventTypes) } : {}),
         ...statusChange, at,

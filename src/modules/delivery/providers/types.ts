@@ -31,6 +31,8 @@ export class ProviderError extends Error {
     readonly kind: ProviderErrorKind,
     readonly status?: number,
     readonly retryAfterMs?: number,
+    /** What went wrong in detail, for the log only (the message is what users see). */
+    readonly detail?: string,
   ) {
     super(message);
     this.name = 'ProviderError';
