@@ -24,7 +24,7 @@ describe('secrets are never answered after they are saved', () => {
   const answers: Array<{ url: string; body: string }> = [];
   const api = async (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: object) => {
     const res = await t.app.inject({ method, url, headers: { authorization: bearer(ws.appApiKey) }, ...(payload ? { payload } : {}) });
-    return { status: res.statusCode, body: res.body, json: () => res.json() as Record<string, unknown> };
+    return { status: res.statusCode, body: res.body, json: () => res.json<Record<string, unknown>>() };
   };
   const keep = (name: string, value: string) => {
     secrets.set(name, value);

@@ -93,14 +93,14 @@ describe('every inbound route requires its secret or signature', () => {
       const res = await t.app.inject({ method: 'POST', url: '/api/senders', headers: { authorization: bearer(ws.appApiKey) },
         payload: { name: 'Relay', channel: 'email', isDefault: false, config: { kind: 'postmark', serverToken: 'pm-token' }, ...(inbound ? { inbound } : {}) } });
       expect(res.statusCode, res.body).toBe(201);
-      return (res.json() as { id: string }).id;
+      return res.json<{ id: string }>().id;
     };
     configured = await create(SECRETS);
     bare = await create();
     const sent = await t.app.inject({ method: 'POST', url: '/v1/send/email', headers: { authorization: bearer(ws.appApiKey) },
       payload: { to: VICTIM, from: 'hello@acme.example', subject: 'Hello', body: '<p>Hello</p>' } });
     expect(sent.statusCode, sent.body).toBeLessThan(300);
-    messageId = (sent.json() as { delivery_id: string }).delivery_id;
+    messageId = sent.json<{ delivery_id: string }>().delivery_id;
     await t.services.delivery.send(ws.workspaceId, messageId);
   });
   afterAll(async () => t?.close());
@@ -126,7 +126,7 @@ describe('every inbound route requires its secret or signature', () => {
             const url = route.path.replace(':provider', provider ?? '').replace(':senderId', senderId);
             const req = forged(provider ?? 'dsn', messageId, auth);
             const res = await t.app.inject({ method: 'POST', url, headers: req.headers, payload: req.body });
-            refusals.push({ url, auth, status: res.statusCode, code: (res.json() as { error?: { code?: string } }).error?.code });
+            refusals.push({ url, auth, status: res.statusCode, code: res.json<{ error?: { code?: string } }>().error?.code });
           }
         }
       }
@@ -156,7 +156,7 @@ describe('every inbound route requires its secret or signature', () => {
       const res = await t.app.inject({ method: 'POST', url: '/api/senders', headers: { authorization: bearer(ws.appApiKey) },
         payload: { name: 'Relay', channel: 'email', isDefault: false, config: { kind: 'postmark', serverToken: 'pm-token' }, inbound } });
       expect(res.statusCode, JSON.stringify(inbound)).toBe(400);
-      expect((res.json() as { error: { code: string; field: string } }).error).toMatchObject({ code: 'request.invalid', field: expect.stringMatching(/^inbound\./) as unknown });
+      expect(res.json<{ error: { code: string; field: string } }>().error).toMatchObject({ code: 'request.invalid', field: expect.stringMatching(/^inbound\./) as unknown });
     }
   });
 });

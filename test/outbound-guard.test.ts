@@ -37,7 +37,7 @@ describe('the outbound address guard covers every connector, when saved and when
   let canary: Listener;
   const api = async (method: 'POST' | 'PUT' | 'PATCH', url: string, payload: object) => {
     const res = await t.app.inject({ method, url, headers: { authorization: bearer(ws.appApiKey) }, payload });
-    return { status: res.statusCode, error: (res.json() as { error?: { code: string; field?: string } }).error };
+    return { status: res.statusCode, error: res.json<{ error?: { code: string; field?: string } }>().error };
   };
 
   beforeAll(async () => {
@@ -73,7 +73,7 @@ describe('the outbound address guard covers every connector, when saved and when
     // A webhook endpoint saved with a public name cannot be moved onto the corpus either.
     const ok = await t.app.inject({ method: 'POST', url: '/api/webhooks/endpoints', headers: { authorization: bearer(ws.appApiKey) }, payload: { url: 'https://93.184.215.14/hook', eventTypes: ['*'] } });
     expect(ok.statusCode, ok.body).toBe(201);
-    const moved = await api('PATCH', `/api/webhooks/endpoints/${(ok.json() as { id: string }).id}`, { url: `http://localhost:${canary.port}/` });
+    const moved = await api('PATCH', `/api/webhooks/endpoints/${ok.json<{ id: string }>().id}`, { url: `http://localhost:${canary.port}/` });
     expect(moved).toMatchObject({ status: 400, error: { code: 'net.forbidden_address', field: 'url' } });
     console.log(`outbound guard at save: ${refused.length} refused, ${accepted.length} accepted, canary connections: ${canary.connections}`);
     expect(accepted).toEqual([]);
@@ -85,7 +85,7 @@ describe('the outbound address guard covers every connector, when saved and when
     await sql`INSERT INTO senders (workspace_id, id, channel, kind, name, config, is_default, rate_per_second, concurrency, created_at, updated_at)
       VALUES (${ws.workspaceId}, 'snd_00000000000000000001', 'email', 'smtp', 'Legacy', ${JSON.stringify({ kind: 'smtp', url: `smtp://127.0.0.1:${canary.port}` })}::jsonb, true, 10, 1, now(), now())`.execute(t.services.db);
     const sent = await t.app.inject({ method: 'POST', url: '/v1/send/email', headers: { authorization: bearer(ws.appApiKey) }, payload: { to: 'a@example.com', from: 'hi@acme.example', subject: 'Hi', body: '<p>Hi</p>' } });
-    const id = (sent.json() as { delivery_id: string }).delivery_id;
+    const id = sent.json<{ delivery_id: string }>().delivery_id;
     await t.services.delivery.send(ws.workspaceId, id);
     const m = await t.services.delivery.message(ws.workspaceId, id);
     expect(m).toMatchObject({ status: 'failed', statusReason: expect.stringContaining('not one Tandem may connect to') as unknown });
@@ -96,7 +96,7 @@ describe('the outbound address guard covers every connector, when saved and when
       name: 'links', body: { channel: 'email', marketing: false, email: { subject: 'Links', layout: 'brand', blocks: [{ component: 'paragraph', props: { body: `<p>${links}</p>` } }] } },
     } });
     expect(tpl.statusCode, tpl.body).toBe(201);
-    const check = await t.services.linkChecks.check(ws.workspaceId, (tpl.json() as { id: string }).id);
+    const check = await t.services.linkChecks.check(ws.workspaceId, tpl.json<{ id: string }>().id);
     const fetched = (check?.results ?? []).filter((r) => r.url.includes(String(canary.port)));
     expect(fetched.length).toBeGreaterThan(0);
     expect(fetched.filter((r) => r.status !== 'blocked')).toEqual([]);

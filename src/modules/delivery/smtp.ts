@@ -2,6 +2,7 @@
 // size), DKIM-signed per message when the From domain is a sending domain; and the dev inbox, where
 // email goes while no sender is configured. Both speak the providers' EmailProvider contract.
 import nodemailer from 'nodemailer';
+import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import type { Socket } from 'node:net';
 import { isAppError } from '../../errors.ts';
 import { connectGuarded, type PrivatePolicy, type Resolver } from '../../net/index.ts';
@@ -24,8 +25,6 @@ export interface SmtpOptions {
   allowPrivate: PrivatePolicy;
   resolve?: Resolver;
 }
-
-const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ESOCKET', 'ECONNECTION', 'EDNS', 'ETIMEOUT', 'EPIPE']);
 
 /** The one reason shown for any failure to reach the server: refused, closed, filtered, timed out, unresolvable, not SMTP. */
 export const SMTP_UNREACHABLE = 'could not reach the SMTP server';
@@ -89,12 +88,12 @@ export function createSmtpSender(opts: SmtpOptions): EmailSender {
   const policy = opts.allowPrivate;
   // Every new pooled connection resolves and vets the host and connects to the vetted address; TLS
   // (smtps or STARTTLS) still names the host: nodemailer takes the servername from `host`.
-  const getSocket = (_o: unknown, done: (err: Error | null, socket?: { connection: Socket }) => void): void => {
+  const getSocket = (_o: SMTPPool.Options, done: (err: Error | null, socket?: { connection: Socket }) => void): void => {
     connectGuarded({ host: connection.host, port: connection.port, policy, ...(opts.resolve ? { resolve: opts.resolve } : {}), timeoutMs: 10_000 })
       .then((socket) => done(null, { connection: socket }), (err: Error) => done(err));
   };
   const transport = nodemailer.createTransport({ ...connection, pool: true, maxConnections: opts.poolSize ?? 5, maxMessages: Infinity,
-    connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000, ...(policy === true ? {} : { getSocket }) } as Parameters<typeof nodemailer.createTransport>[0]);
+    connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000, ...(policy === true ? {} : { getSocket }) } satisfies SMTPPool.Options);
   return {
     name: 'smtp',
     async send(m) {
