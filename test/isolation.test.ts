@@ -1,12 +1,18 @@
 // RELIABILITY 14: every route, called with workspace A's credentials and workspace B's ids,
 // answers nothing of B and changes nothing of B. Routes are discovered (OpenAPI document plus
-// Fastify's own route table), so routes that other modules add later are walked too.
+// Fastify's own route table), so routes that other modules add later are walked too. Ids go in paths,
+// queries and bodies; bodies that carry actions (Customer.io v1/v2 operations, Segment calls) are sent
+// once per action the parser accepts (its own lists), each with B's identifiers, and every action must
+// have been accepted at least once: a walker that only earns 400s proves nothing. (Removing the
+// workspace filter from Customer.io object deletes passed this file when it varied only paths.)
 import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, bearer, createTestTandem, type TestTandem } from './harness.ts';
 import { registeredRoutes, templateOf } from './registered-routes.ts';
 import type { CreatedWorkspace } from '../src/modules/workspaces/index.ts';
+import { OBJECT_ACTIONS, PERSON_ACTIONS } from '../src/modules/customerio/index.ts';
+import { SEGMENT_KINDS } from '../src/modules/segment/index.ts';
 
 type Schema = Record<string, unknown> & {
   type?: string | string[]; enum?: unknown[]; const?: unknown; properties?: Record<string, Schema>; required?: string[];
@@ -18,6 +24,8 @@ interface Operation { parameters?: Param[]; requestBody?: { content?: Record<str
 interface Doc { paths: Record<string, Record<string, Operation>>; components?: { schemas?: Record<string, Schema> } }
 interface RouteCase { method: string; path: string; op: Operation | undefined }
 interface Sent { route: string; method: string; url: string; body: unknown; status: number; text: string; auth: string }
+/** A request to make; `action` names the body's action when the route's body is one of several shapes. */
+interface Variant { url: string; body: unknown; action?: string }
 
 /** Operator routes without workspace data (and the document itself). */
 const SKIP = new Set(['/api/openapi.json', '/health/live', '/health/ready', '/metrics']);
@@ -172,7 +180,79 @@ describe('workspace isolation: A\'s credentials with B\'s ids', () => {
     };
   }
 
-  interface Variant { url: string; body: unknown }
+  // ---- bodies that carry actions ---------------------------------------------------------------
+
+  const unix = 1767323045; // 2026-01-02T03:04:05Z
+  /** Customer.io identifiers naming B's person, in each spelling (the id, the email, the cio_id). */
+  const cioWho = () => [{ id: B.user }, { email: B.email }, { cio_id: B.id }];
+  const objectIds = () => ({ object_type_id: B.objectType, object_id: B.objectId });
+
+  /** One Customer.io v2 operation for every (type, action) the parser accepts, with B's identifiers. */
+  function v2Operations(): Array<{ action: string; op: Record<string, unknown> }> {
+    const out: Array<{ action: string; op: Record<string, unknown> }> = [];
+    for (const action of PERSON_ACTIONS) {
+      for (const identifiers of cioWho()) {
+        const op: Record<string, unknown> = { type: 'person', action, identifiers, timestamp: unix };
+        if (action === 'identify') op.attributes = { probe: true, anonymous_id: B.anon };
+        if (action === 'identify_anonymous') { delete op.identifiers; op.anonymous_id = B.anon; op.attributes = { probe: true }; }
+        if (['event', 'page', 'screen'].includes(action)) Object.assign(op, { name: B.eventName, id: `b-msg-${r}`, attributes: { probe: true } });
+        if (action.endsWith('_relationships')) op.cio_relationships = [{ identifiers: objectIds(), relationship_attributes: { probe: true } }];
+        if (action === 'add_device') op.device = { token: B.deviceId, platform: 'ios' };
+        if (action === 'delete_device') op.device = { token: B.deviceId };
+        if (action === 'merge') { delete op.identifiers; Object.assign(op, { primary: identifiers, secondary: { id: B.user2 } }); }
+        out.push({ action: `person ${action}`, op });
+      }
+    }
+    for (const action of OBJECT_ACTIONS) {
+      const op: Record<string, unknown> = { type: 'object', action, identifiers: objectIds(), attributes: { probe: true } };
+      if (action !== 'delete') {
+        op.cio_relationships = action === 'identify_anonymous'
+          ? [{ identifiers: { anonymous_id: B.anon } }]
+          : [{ identifiers: { id: B.user }, relationship_attributes: { probe: true } }];
+      }
+      out.push({ action: `object ${action}`, op });
+    }
+    return out;
+  }
+
+  /** A Segment call of each kind, every id field B's. */
+  function segmentCall(kind: string): Record<string, unknown> {
+    return {
+      type: kind, userId: B.user, anonymousId: B.anon, previousId: B.user2, groupId: B.objectId, messageId: `b-msg-${r}`,
+      event: B.eventName, name: B.eventName, traits: { email: B.email, probe: true }, properties: { probe: true }, timestamp: '2026-01-02T03:04:05.000Z',
+    };
+  }
+
+  /**
+   * The bodies of routes that take several shapes, one per action, keyed by "METHOD /path template".
+   * A route listed here is walked with these bodies (besides its path and query variants).
+   */
+  function shapedBodies(): Record<string, Array<{ action: string; body: unknown }>> {
+    const ops = v2Operations();
+    const customer = `/api/v1/customers/{}`;
+    return {
+      'POST /api/v2/entity': ops.map(({ action, op }) => ({ action, body: op })),
+      'POST /api/v2/batch': [
+        { action: 'batch of every operation', body: { batch: ops.map((o) => o.op) } },
+        ...ops.map(({ action, op }) => ({ action: `batch: ${action}`, body: { batch: [op] } })),
+      ],
+      [`PUT ${customer}`]: [
+        { action: 'identify', body: { probe: true, anonymous_id: B.anon, id: B.user2 } },
+        { action: 'identify _update', body: { probe: true, _update: true } },
+        { action: 'add_relationships', body: { cio_relationships: { action: 'add_relationships', relationships: [{ identifiers: objectIds() }] } } },
+        { action: 'delete_relationships', body: { cio_relationships: { action: 'delete_relationships', relationships: [{ identifiers: objectIds() }] } } },
+      ],
+      [`POST ${customer}/events`]: ['event', 'page', 'screen'].map((type) => ({ action: type, body: { type, name: B.eventName, id: `b-msg-${r}`, data: { probe: true }, timestamp: unix } })),
+      'POST /api/v1/events': ['event', 'page', 'screen'].map((type) => ({ action: `anonymous ${type}`, body: { type, name: B.eventName, anonymous_id: B.anon, data: { recipient: B.email } } })),
+      'POST /api/v1/merge_customers': cioWho().map((primary) => ({ action: `merge by ${Object.keys(primary)[0]}`, body: { primary, secondary: { id: B.user2 } } })),
+      [`PUT ${customer}/devices`]: [{ action: 'add_device', body: { device: { id: B.deviceId, platform: 'ios', attributes: { probe: true } } } }],
+      ...Object.fromEntries(SEGMENT_KINDS.map((kind) => [`POST /v1/${kind}`, [{ action: kind, body: segmentCall(kind) }]])),
+      ...Object.fromEntries(['/v1/batch', '/v1/import'].map((path) => [`POST ${path}`, [
+        { action: 'every kind', body: { batch: SEGMENT_KINDS.map(segmentCall) } },
+        ...SEGMENT_KINDS.map((kind) => ({ action: kind, body: { batch: [segmentCall(kind)] } })),
+      ]])),
+    };
+  }
 
   function variants(rc: RouteCase): Variant[] {
     const params = (rc.op?.parameters ?? []);
@@ -218,7 +298,10 @@ describe('workspace isolation: A\'s credentials with B\'s ids', () => {
     }));
     // Spread the cap over themes and combinations rather than keeping the first few.
     const step = Math.max(1, Math.ceil(all.length / MAX_VARIANTS));
-    return all.filter((_, i) => i % step === 0);
+    const spread = all.filter((_, i) => i % step === 0);
+    // Every action of a shaped body is sent, each on one of the URLs above in turn.
+    const shaped = shapedBodies()[`${rc.method} ${templateOf(rc.path)}`] ?? [];
+    return [...shaped.map((s, i) => ({ url: spread[i % spread.length]!.url, body: s.body, action: s.action })), ...spread];
   }
 
   // ---- calling --------------------------------------------------------------------------------
@@ -288,6 +371,10 @@ describe('workspace isolation: A\'s credentials with B\'s ids', () => {
     if (method !== 'GET') aDump = undefined;
     const s: Sent = { route, method, url: v.url, body: v.body, status: res.status, text: res.text, auth };
     sent.push(s);
+    if (v.action !== undefined && res.status !== 401 && res.status !== 403) {
+      const key = `${method} ${templateOf(route.slice(method.length + 1))} ${v.action}`;
+      actions.set(key, [...(actions.get(key) ?? []), res.status]);
+    }
     await check(s);
     if (res.stream) aDump = undefined;
     if (s.status >= 500) serverErrors.push(`${s.method} ${s.url} (${s.auth}) -> ${s.status} ${s.text.slice(0, 200)}`);
@@ -323,6 +410,10 @@ describe('workspace isolation: A\'s credentials with B\'s ids', () => {
   }
 
   const accepted = new Map<string, string[]>();
+  /** "route action" -> the statuses it was answered with (A's usable credentials only). */
+  const actions = new Map<string, number[]>();
+  /** Routes after which B's rows were found changed. */
+  const bChangedBy: string[] = [];
   const serverErrors: string[] = [];
   const revealedToB = new Set<string>();
 
@@ -351,6 +442,11 @@ describe('workspace isolation: A\'s credentials with B\'s ids', () => {
       for (const v of list.slice(1, streaming ? STREAM_VARIANTS : undefined)) {
         for (const name of usable) await send(route, rc.method, v, name, credentials[name]!);
       }
+      if (rc.method !== 'GET') {
+        const now = await dump(b.workspaceId);
+        if (now !== bSnapshot) bChangedBy.push(route);
+        bSnapshot = now;
+      }
     }
     await checkpointB();
 
@@ -376,7 +472,18 @@ describe('workspace isolation: A\'s credentials with B\'s ids', () => {
   });
 
   it('changes nothing of B (writes land in A)', async () => {
+    expect(bChangedBy, 'routes after which B\'s rows had changed').toEqual([]);
     await checkpointB();
+  });
+
+  it('sent every action of every body shape with B\'s ids, and each was accepted at least once', () => {
+    const shapes = shapedBodies();
+    const expected = Object.entries(shapes).flatMap(([route, list]) => list.map((s) => `${route} ${s.action}`));
+    expect([...actions.keys()]).toEqual(expect.arrayContaining(expected));
+    const refused = [...actions].filter(([, statuses]) => !statuses.some((st) => st >= 200 && st < 300)).map(([k, st]) => `${k} -> ${st.join(',')}`);
+    expect(refused, 'actions never accepted (their bodies must be fixed, or they test nothing)').toEqual([]);
+    process.stdout.write(`isolation: ${sent.length} requests over ${accepted.size} routes, ${actions.size} actions in ${Object.keys(shapes).length} body shapes; `
+      + `answers touching B: ${leaks.length}; routes that changed B's rows: ${bChangedBy.length}\n`);
   });
 
   it('never fails with a 5xx on foreign ids', () => {

@@ -28,3 +28,5 @@ export function registerCustomerioRoutes(app: TandemApp, services: CustomerioSer
     done();
   });
 }
+/** Every v2 action the parser accepts (the isolation walker sends each one). */
+export { PERSON_ACTIONS, OBJECT_ACTIONS } from './v2.ts';

@@ -7,11 +7,11 @@ import {
   objectIdentifiers, objectRelationships, optionalId, relationshipAttributes, requiredId, unixTime, v1Merge,
 } from './normalize.ts';
 
-const PERSON_ACTIONS = [
+export const PERSON_ACTIONS = [
   'identify', 'identify_anonymous', 'event', 'page', 'screen', 'delete', 'suppress', 'unsuppress',
   'add_relationships', 'delete_relationships', 'add_device', 'delete_device', 'merge',
 ] as const;
-const OBJECT_ACTIONS = ['identify', 'identify_anonymous', 'delete', 'add_relationships', 'delete_relationships'] as const;
+export const OBJECT_ACTIONS = ['identify', 'identify_anonymous', 'delete', 'add_relationships', 'delete_relationships'] as const;
 
 type PersonAction = typeof PERSON_ACTIONS[number];
 type ObjectAction = typeof OBJECT_ACTIONS[number];
