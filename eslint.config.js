@@ -70,7 +70,12 @@ export default tseslint.config(
     rules: { 'no-console': 'off', 'no-restricted-imports': 'off' },
   },
   {
-    files: ['eslint.config.js', 'vitest.config.ts'],
+    // Plain JavaScript run by node without tsx (the build script, module hooks): not in the TS project.
+    files: ['eslint.config.js', 'vitest.config.ts', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ['**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', URL: 'readonly' } },
   },
 );

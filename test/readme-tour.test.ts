@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, parseOneJson, postmasters, runOk, runTandem, spawnTandem, tempDataDir, waitReady, type DataDir, type Spawned } from './helpers/process.ts';
+import { childEnv, freePort, postmasters, runTandem, spawnTandem, tempDataDir, waitReady, type DataDir, type Spawned } from './helpers/process.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -175,6 +175,18 @@ async function runSnippet(code: string, env: Record<string, string>): Promise<{ 
   return { code: exitCode, output };
 }
 
+/** Runs a line with sh in the project directory, as a user's terminal would; its stdout. */
+async function runShell(line: string, env: Record<string, string>): Promise<string> {
+  const child = spawn('sh', ['-c', line], { cwd: root, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0 || err !== '') throw new Error(`sh -c ${line}: exit ${code}\n${err}\n${out}`);
+  return out;
+}
+
 /** Collects an SSE response's text in the background. */
 function collect(res: Response): { text(): string; waitFor(pattern: RegExp, ms?: number): Promise<void>; close(): Promise<void> } {
   let text = '';
@@ -230,21 +242,18 @@ describe('README: a five-minute tour', () => {
     server = spawnTandem(['start'], env);
     await waitReady(base(), server);
 
-    // Terminal 2: the workspace command, as written, and the keys it prints.
-    const create = shellWords(lines.find((l) => l.startsWith('node bin/tandem.js ')) ?? '', {});
-    expect(create.slice(0, 2)).toEqual(['node', 'bin/tandem.js']);
-    const created = parseOneJson(await runOk(create.slice(2), env));
-    const shown = /^# (\{.*\})$/m.exec(codeBlock(section, 'sh'))?.[1] ?? '';
-    expect(Object.keys(created), 'the printed JSON has the keys the README shows').toEqual(Object.keys(JSON.parse(shown) as object));
-    expect(created.name).toBe('Acme');
-    // `export WK=tdm_wk_… SITE=site_…`: each variable is the printed value with that prefix.
-    const vars: Record<string, string> = {};
-    for (const [, name = '', prefix = ''] of (lines.find((l) => l.startsWith('export ')) ?? '').matchAll(/(\w+)=(\S+?)…/g)) {
-      const value = Object.values(created).find((v) => typeof v === 'string' && v.startsWith(prefix));
-      expect(value, `a printed value starting with ${prefix} for $${name}`).toBeTypeOf('string');
-      vars[name] = value as string;
-    }
-    expect(Object.keys(vars).sort()).toEqual(['APP', 'SITE', 'TK', 'WK']);
+    // Terminal 2: the workspace command's line, as written, run by a real shell whose eval sets the keys.
+    const evalLine = lines.find((l) => l.startsWith('eval ')) ?? '';
+    expect(evalLine).toBe('eval "$(node bin/tandem.js workspace create Acme --env)"');
+    const names = ['WK', 'SITE', 'TK', 'APP', 'WORKSPACE', 'TANDEM_APP_KEY'] as const;
+    const shell = await runShell(`${evalLine} && printf '%s\\n' ${names.map((n) => `"$${n}"`).join(' ')}`, env);
+    const values = shell.split('\n').slice(0, names.length);
+    const vars: Record<string, string> = Object.fromEntries(names.map((n, i) => [n, values[i] ?? '']));
+    expect(vars).toMatchObject({
+      WK: expect.stringMatching(/^tdm_wk_[\w-]+$/) as unknown, SITE: expect.stringMatching(/^site_\w+$/) as unknown,
+      TK: expect.stringMatching(/^tdm_tk_[\w-]+$/) as unknown, APP: expect.stringMatching(/^tdm_app_[\w-]+$/) as unknown,
+      WORKSPACE: expect.stringMatching(/^ws_\w+$/) as unknown, TANDEM_APP_KEY: vars.APP,
+    });
 
     // Every curl call, in order, over HTTP to the running server.
     const curls = lines.filter((l) => l.startsWith('curl ')).map((l) => parseCurl(shellWords(l, vars)));
@@ -308,8 +317,8 @@ describe('README: a five-minute tour', () => {
     const printf = shellWords(lines.find((l) => l.startsWith('printf ')) ?? '', vars);
     expect(printf.slice(2)).toEqual(['>', 'people.csv']);
     await writeFile(path.join(dir.dir, 'people.csv'), (printf[1] ?? '').replaceAll('\\n', '\n'));
-    const [assign = '', ...cli] = shellWords(lines.find((l) => l.includes('bin/tandem.js import ')) ?? '', vars);
-    expect(assign).toBe(`TANDEM_APP_KEY=${vars.APP}`);
+    // The key comes from the environment `eval` set (TANDEM_APP_KEY).
+    const cli = shellWords(lines.find((l) => l.includes('bin/tandem.js import ')) ?? '', vars);
     expect(cli.slice(0, 2)).toEqual(['node', 'bin/tandem.js']);
     // (runTandem, not runOk: the progress lines go to stderr.)
     const imported = await runTandem(cli.slice(2).map((w) => (w === 'people.csv' ? path.join(dir.dir, w) : w)), { TANDEM_APP_KEY: vars.APP, TANDEM_URL: base() });

@@ -1,19 +1,21 @@
 // `tandem pull DIR` and `tandem apply DIR`: content resources and segments as YAML files, over the REST
 // API of a running Tandem (docs/as-code.md). These never open the database.
 import type { Command } from 'commander';
-import {
-  apply, countActions, createContentClient, httpTransport, isNoop, pull,
-  type ContentClient, type PlanEntry, type PullEntry,
-} from '../ascode/index.ts';
+import type * as AsCodeModule from '../ascode/index.ts';
+import type { ContentClient, PlanEntry, PullEntry } from '../ascode/index.ts';
 import { remoteTarget, type RemoteOpts as Remote } from './remote.ts';
+
+/** Loaded when a command runs (yaml, zod): `tandem --help` does without. */
+type AsCode = typeof AsCodeModule;
+const asCode = (): Promise<AsCode> => import('../ascode/index.ts');
 
 interface RemoteOpts extends Remote {
   json?: boolean;
 }
 
-function client(opts: RemoteOpts): ContentClient {
-  const { url, key } = remoteTarget(opts);
-  return createContentClient(httpTransport(url, key));
+async function client(ac: AsCode, opts: RemoteOpts): Promise<ContentClient> {
+  const { url, key } = await remoteTarget(opts);
+  return ac.createContentClient(ac.httpTransport(url, key));
 }
 
 function out(text: string): void {
@@ -29,8 +31,8 @@ function planLine(e: PlanEntry): string {
   return `${what}  (${e.status ?? ''}${versions})`;
 }
 
-function planSummary(plan: PlanEntry[]): string {
-  const c = countActions(plan);
+function planSummary(ac: AsCode, plan: PlanEntry[]): string {
+  const c = ac.countActions(plan);
   return `${c.create} to create, ${c.update} to update, ${c.publish} to publish, ${c.delete} to delete, ${c.unchanged} unchanged, ${c.untracked} untracked`;
 }
 
@@ -49,7 +51,8 @@ export function registerAsCodeCommands(program: Command): void {
     .option('--prune', 'delete .yaml files of resources and segments the server does not have')
     .option('--json', 'print one JSON object')
     .action(async (dir: string, opts: RemoteOpts & { prune?: boolean }) => {
-      const files = await pull({ dir, client: client(opts), prune: !!opts.prune });
+      const ac = await asCode();
+      const files = await ac.pull({ dir, client: await client(ac, opts), prune: !!opts.prune });
       if (opts.json) return out(JSON.stringify({ files }));
       const written = files.filter((f) => f.action === 'written').length;
       const lines = files.filter((f) => f.action !== 'unchanged').map(pullLine);
@@ -65,16 +68,17 @@ export function registerAsCodeCommands(program: Command): void {
     .option('--force', 'publish templates even when their lint has errors')
     .action(async (dir: string, opts: RemoteOpts & { dryRun?: boolean; prune?: boolean; force?: boolean }) => {
       const dryRun = !!opts.dryRun;
-      await apply({
-        dir, client: client(opts), dryRun, prune: !!opts.prune, force: !!opts.force,
+      const ac = await asCode();
+      await ac.apply({
+        dir, client: await client(ac, opts), dryRun, prune: !!opts.prune, force: !!opts.force,
         onPlan: (plan) => {
           if (opts.json) return out(JSON.stringify({ dryRun, plan }));
-          out([...plan.map(planLine), `Plan: ${planSummary(plan)}.`].join('\n'));
+          out([...plan.map(planLine), `Plan: ${planSummary(ac, plan)}.`].join('\n'));
         },
       }).then((result) => {
         if (opts.json) return;
         if (dryRun) out('Dry run: nothing was changed.');
-        else out(isNoop(result.plan) ? 'Nothing to change.' : 'Applied.');
+        else out(ac.isNoop(result.plan) ? 'Nothing to change.' : 'Applied.');
       });
     });
 }

@@ -12,7 +12,7 @@ function human(r: DomainRecords): string {
   ].join('\n');
 }
 
-export function registerDomainCommands(program: Command, config: () => Config): void {
+export function registerDomainCommands(program: Command, config: () => Promise<Config>): void {
   const domain = program.command('domain').description('Sending domains: DKIM keys and the DNS records to publish');
 
   domain.command('add <domain>').description('Create a DKIM key pair for the domain and print the DNS records (adding it again prints the same)')

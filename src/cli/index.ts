@@ -1,10 +1,11 @@
 // The `tandem` command. Every command works whether or not `tandem start` runs on the same data dir.
+// Commands load what they need when they run (dynamic imports): `tandem --help` loads commander and
+// these few files, not the server (test/cli-startup.test.ts).
 import { Command } from 'commander';
-import { loadConfig, type Config } from '../config.ts';
 import { isAppError } from '../errors.ts';
-import { createLogger } from '../logger.ts';
-import { openTandem, runTandem, type Role } from '../main.ts';
+import type { Role } from '../main.ts';
 import { registerAsCodeCommands } from './ascode.ts';
+import { loadCliConfig } from './context.ts';
 import { registerWorkspaceCommands } from './workspace.ts';
 import { registerDomainCommands } from './domain.ts';
 import { registerImportCommands } from './import.ts';
@@ -14,12 +15,11 @@ const program = new Command()
   .description('Tandem: self-hosted customer messaging')
   .showHelpAfterError();
 
-function config(): Config {
-  return loadConfig();
-}
+const config = loadCliConfig;
 
 async function serve(roles: Role[]): Promise<void> {
-  const cfg = config();
+  const cfg = await config();
+  const [{ createLogger }, { runTandem }] = await Promise.all([import('../logger.ts'), import('../main.ts')]);
   const log = createLogger(cfg);
   const t = await runTandem(cfg, log, roles);
   let stopping = false;
@@ -46,7 +46,8 @@ program.command('worker').description('Run the job workers only').action(() => s
 
 program.command('migrate').description('Apply database migrations and exit')
   .action(async () => {
-    const cfg = config();
+    const cfg = await config();
+    const [{ createLogger }, { openTandem }] = await Promise.all([import('../logger.ts'), import('../main.ts')]);
     const log = createLogger({ logLevel: cfg.logLevel === 'info' ? 'warn' : cfg.logLevel }, 'stderr');
     const t = await openTandem(cfg, log, { dbRole: 'cli' });
     await t.close();

@@ -1,6 +1,5 @@
 // Where the remote commands (`tandem pull/apply`, `tandem import`) find a running Tandem: --url and
 // --key, else TANDEM_URL and TANDEM_APP_KEY (config.ts). They never open the database.
-import { loadClientConfig } from '../config.ts';
 
 export interface RemoteOpts {
   url?: string;
@@ -8,8 +7,9 @@ export interface RemoteOpts {
 }
 
 /** The base URL (no trailing slash) and App API key, or an error naming the option to fix. */
-export function remoteTarget(opts: RemoteOpts): { url: string; key: string } {
-  const cfg = loadClientConfig();
+export async function remoteTarget(opts: RemoteOpts): Promise<{ url: string; key: string }> {
+  // Loaded here, not at the top: config.ts brings zod, which `tandem --help` does without.
+  const cfg = (await import('../config.ts')).loadClientConfig();
   const url = opts.url ?? cfg.url;
   let parsed: URL | undefined;
   try {

@@ -7,13 +7,31 @@ function keyLine(k: KeyRow): string {
   return `${k.id}  ${k.kind.padEnd(5)}  ${k.prefix}  ${k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active'}`;
 }
 
-export function registerWorkspaceCommands(program: Command, config: () => Config): void {
+/**
+ * `eval "$(tandem workspace create Acme --env)"` sets the tour's variables. Keys are base64url and ids
+ * hex, yet each value is single-quoted so that nothing in one could ever be read by the shell as code.
+ */
+export function envLines(created: { workspaceId: string; siteId: string; writeKey: string; trackApiKey: string; appApiKey: string }): string {
+  const q = (v: string) => `'${v.replaceAll("'", "'\\''")}'`;
+  return [
+    `export WK=${q(created.writeKey)} SITE=${q(created.siteId)} TK=${q(created.trackApiKey)} APP=${q(created.appApiKey)}`,
+    `export WORKSPACE=${q(created.workspaceId)} TANDEM_APP_KEY=${q(created.appApiKey)}`,
+    '',
+  ].join('\n');
+}
+
+export function registerWorkspaceCommands(program: Command, config: () => Promise<Config>): void {
   const ws = program.command('workspace').description('Create and list workspaces');
 
   ws.command('create <name>').description('Create a workspace and print its keys (shown once)')
     .option('--json', 'print one JSON object')
-    .action((name: string, opts: { json?: boolean }) => withServices(config(), async (s) => {
+    .option('--env', 'print shell lines for eval: export WK=… SITE=… TK=… APP=… WORKSPACE=…')
+    .action((name: string, opts: { json?: boolean; env?: boolean }) => withServices(config(), async (s) => {
       const created = await s.workspaces.create(name);
+      if (opts.env) {
+        process.stdout.write(envLines(created));
+        return;
+      }
       print(!!opts.json, created, () => [
         `workspace ${created.workspaceId} (${created.name})`,
         `  writeKey     ${created.writeKey}    (Segment: Basic auth user name)`,

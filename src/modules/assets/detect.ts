@@ -1,7 +1,8 @@
 // What a file is, judged from its bytes alone (the client's content type and file name are ignored),
 // and the bytes to store: raster images as they came, SVG sanitized.
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
 import { AppError } from '../../errors.ts';
+import { loadSharp } from './variants.ts';
 import { looksLikeSvg, sanitizeSvg, viewBoxSize } from './svg.ts';
 import type { AssetContentType } from './types.ts';
 
@@ -34,7 +35,7 @@ export async function detectImage(bytes: Buffer, field = 'file'): Promise<Detect
   if (raster) {
     let meta: Metadata;
     try {
-      meta = await sharp(bytes).metadata();
+      meta = await (await loadSharp())(bytes).metadata();
     } catch {
       throw unsupported(field, 'The file starts like an image but could not be read.');
     }
@@ -53,7 +54,7 @@ export async function detectImage(bytes: Buffer, field = 'file'): Promise<Detect
     // Only the sanitized document reaches the renderer (no DOCTYPE, no entities, no external refs).
     let size: { width: number; height: number } | undefined;
     try {
-      const meta = await sharp(data).metadata();
+      const meta = await (await loadSharp())(data).metadata();
       if (meta.format !== 'svg') throw new Error('not read as SVG');
       if (meta.width && meta.height) size = { width: meta.width, height: meta.height };
     } catch {

@@ -1,8 +1,9 @@
 // MJML to HTML. Runs once per template version (the renderer caches the result); Liquid tags in
 // the source pass through untouched and are rendered per person over the compiled HTML.
 // mj-include is off (no file system), no .mjmlconfig is read, CSS is inlined by MJML (juice).
-import mjml2html from 'mjml';
+import type mjml2htmlFn from 'mjml';
 import { AppError } from '../../../errors.ts';
+import { lazy } from '../../../lazy.ts';
 
 export interface RenderWarning {
   code: 'mjml.validation' | 'content.unpublished_dependency';
@@ -16,8 +17,11 @@ export interface CompiledMjml {
   warnings: RenderWarning[];
 }
 
+const mjml = lazy(() => import('mjml').then((m) => m.default));
+
 export async function compileMjml(source: string): Promise<CompiledMjml> {
-  let result: Awaited<ReturnType<typeof mjml2html>>;
+  const mjml2html = await mjml();
+  let result: Awaited<ReturnType<typeof mjml2htmlFn>>;
   try {
     result = await mjml2html(source, {
       validationLevel: 'soft',

@@ -3,8 +3,9 @@
 // message/delivery-status part (one block of per-message fields, then one block per recipient) and,
 // usually, the returned message or just its headers (text/rfc822-headers), which lead back to our
 // message id. mailparser does the MIME; the delivery-status fields are read here.
-import { simpleParser, type Attachment } from 'mailparser';
+import type { Attachment } from 'mailparser';
 import { createHash } from 'node:crypto';
+import { lazy } from '../../../lazy.ts';
 import { messageIdFromHeader } from './message-id.ts';
 import { dateOf, emailOf, event, guarded, hashEventId, payloadError } from './common.ts';
 import { InboundError, TANDEM_MESSAGE_ID_HEADER, type InboundEvent, type InboundKind } from './types.ts';
@@ -67,10 +68,13 @@ function originalHeaders(parts: Attachment[]): Fields | undefined {
 }
 
 /** The events in one DSN (one per recipient block whose Action says something about the address). */
+const mailparser = lazy(() => import('mailparser'));
+
 export function parseDsn(raw: Buffer, opts: { now?: () => Date } = {}): Promise<InboundEvent[]> {
   return guarded(async () => {
     if (!Buffer.isBuffer(raw) || raw.length === 0) throw payloadError('the DSN is empty');
     if (raw.length > MAX_DSN_BYTES) throw payloadError('the DSN is too large');
+    const { simpleParser } = await mailparser();
     const mail = await simpleParser(raw, {
       keepDeliveryStatus: true, ignoreEmbedded: true, skipHtmlToText: true, skipTextToHtml: true,
       skipImageLinks: true, checksumAlgo: false,
