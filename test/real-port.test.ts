@@ -840,6 +840,14 @@ const CASES: Case[] = [
     route: 'GET /api/openapi.json', auth: 'none', status: 200,
     expect: like({ openapi: matching(/^3\.1\./), paths: OBJ }),
   },
+  {
+    route: 'GET /', auth: 'none', status: 200, expect: contains('<a href="/api/openapi.json">'),
+    check: (res) => expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8'),
+  },
+  {
+    route: 'GET /docs/:name', path: '/docs/api.md', auth: 'none', status: 200, expect: contains('# '),
+    bad: { path: '/docs/..%2Fpackage.json', status: 404, code: 'route.not_found' },
+  },
   { route: 'GET /health/live', auth: 'none', status: 200, expect: { status: 'ok' } },
   { route: 'GET /health/ready', auth: 'none', status: 200, expect: { status: 'ok' } },
   {

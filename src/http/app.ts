@@ -11,6 +11,7 @@ import { sendError } from './errors.ts';
 import type { TandemApp } from './types.ts';
 import { registerWorkspaceRoutes } from '../modules/workspaces/index.ts';
 import { registerRoutes } from './routes.ts';
+import { registerHomePage } from './home.ts';
 
 export interface BuildAppOptions {
   log: Logger;
@@ -87,6 +88,7 @@ export async function buildApp({ log, services }: BuildAppOptions): Promise<Tand
     return services.metrics.registry.metrics();
   });
 
+  registerHomePage(app);
   registerWorkspaceRoutes(app, services.workspaces);
   registerRoutes(app, services);
   drainOnClose(app);
