@@ -62,7 +62,8 @@ function collect(schema: z.ZodType, path: string, plan: Plan, depth = 0): void {
   }
 }
 
-function maskUrlPassword(value: string): string {
+/** A URL with its password (if any) masked: the host stays readable. */
+export function maskUrlPassword(value: string): string {
   try {
     const url = new URL(value);
     if (!url.password) return value;

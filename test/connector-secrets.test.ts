@@ -64,6 +64,10 @@ describe('secrets are never answered after they are saved', () => {
     const endpointId = String(endpoint.json().id);
     keep('webhook signing secret', String(endpoint.json().secret));
     ids.push(endpointId);
+    const withCredentials = await api('POST', '/api/webhooks/endpoints', { url: `https://hook-user:${keep('webhook URL password', s('hook-pass'))}@hooks.example.com/in`, eventTypes: ['*'] });
+    expect(withCredentials.status, withCredentials.body).toBe(201);
+    answers.push({ url: 'POST /api/webhooks/endpoints (URL with credentials)', body: withCredentials.body.replace(String(withCredentials.json().secret), '') });
+    ids.push(String(withCredentials.json().id));
     const rotated = await api('POST', `/api/webhooks/endpoints/${endpointId}/rotate-secret`);
     if (rotated.status < 300) keep('rotated webhook signing secret', String(rotated.json().secret));
     const sf = await api('PUT', '/api/connectors/salesforce', {
@@ -103,6 +107,7 @@ describe('secrets are never answered after they are saved', () => {
     for (const id of ids.slice(0, 7)) expect(senders).toContain(id);
     expect(senders).toContain('smtp://relay-user:••••@mail.example.com:587');
     expect(answers.find((a) => a.url === 'GET /api/webhooks/endpoints')?.body).toContain(ids[7]);
+    expect(answers.find((a) => a.url === 'GET /api/webhooks/endpoints')?.body).toContain('https://hook-user:••••@hooks.example.com/in');
     console.log(`secrets: ${secrets.size} saved, ${routes.length} GET routes, ${calls} calls + ${answers.length - calls} write answers, ${lines.length} log lines scanned, found: ${found.length}`);
     expect(found).toEqual([]);
   });

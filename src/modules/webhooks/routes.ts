@@ -1,6 +1,7 @@
 // /api/webhooks/endpoints: endpoints (CRUD, secret rotation, a test message) and their recent messages.
 import { z } from 'zod';
 import type { TandemApp } from '../../http/types.ts';
+import { maskUrlPassword } from '../../secrets.ts';
 import type { WebhookService } from './service.ts';
 import type { EndpointMessage, WebhookEndpoint, WebhookEndpointWithSecret } from './types.ts';
 import { EVENT_TYPES } from './types.ts';
@@ -34,7 +35,8 @@ const idParams = z.object({ id: z.string().max(100) });
 
 function endpointOut(e: WebhookEndpoint): z.infer<typeof endpointView> {
   return {
-    id: e.id, url: e.url, description: e.description, eventTypes: e.eventTypes, status: e.status,
+    // Credentials in the URL (https://user:pass@host/) are a secret like the signing secret.
+    id: e.id, url: maskUrlPassword(e.url), description: e.description, eventTypes: e.eventTypes, status: e.status,
     disabledReason: e.disabledReason, disabledAt: e.disabledAt?.toISOString() ?? null,
     createdAt: e.createdAt.toISOString(), updatedAt: e.updatedAt.toISOString(),
   };
