@@ -10,8 +10,9 @@ const MESSAGE_EVENTS: Record<string, string> = {
 export function connectModules(s: ModuleServices): void {
   // A merge keeps the stricter consent of the two profiles (an opt-out is never lost).
   s.people.onMerge((tx, ws, primary, secondary) => s.consent.mergePeople(tx, ws, primary, secondary));
-  // The merged profile gained events, attributes and consent: every segment may have changed for it.
-  s.people.onMerge((tx, ws, primary) => s.segments.markDirty(tx, ws, [primary], ['all']));
+  // The merged-away person leaves their segments (the survivor takes their lists); the survivor gained
+  // events, attributes and consent: every segment may have changed for them.
+  s.people.onMerge((tx, ws, primary, secondary) => s.segments.mergePeople(tx, ws, primary, secondary));
   // A CSV import fills manual lists and marks the people it changed for re-evaluation.
   s.imports.useLists(s.segments);
 

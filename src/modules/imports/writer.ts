@@ -101,7 +101,11 @@ export function createChunkWriter(ctx: WriterContext) {
     }
     const lists = ctx.lists;
     if (lists) {
-      if (res.changed.length > 0) await lists.markDirty(tx, ws, res.changed, ['attributes']);
+      // New people may match segments by what they never did: every dynamic segment evaluates them.
+      if (res.created.length > 0) await lists.markDirty(tx, ws, res.created, ['created']);
+      const created = new Set(res.created);
+      const updated = res.changed.filter((id) => !created.has(id));
+      if (updated.length > 0) await lists.markDirty(tx, ws, updated, ['attributes']);
       if (consentChanged.size > 0) await lists.markDirty(tx, ws, [...consentChanged], ['consent']);
       if (options.list && resolved.size > 0) await lists.addToList(tx, ws, options.list.id, [...resolved], 'import');
     }

@@ -92,7 +92,8 @@ export function createIngestService(deps: IngestDeps) {
 
     // 5. Observers (event catalog). The append above also NOTIFYs live listeners, delivered at commit.
     if (stored.length > 0) {
-      for (const o of observers) await o.onEventsStored(tx, ws, stored);
+      const touched = resolver.touched();
+      for (const o of observers) await o.onEventsStored(tx, ws, stored, touched);
     }
     return { outcomes, stored };
   }

@@ -53,7 +53,13 @@ export interface IngestResult {
   stored: StoredEvent[];
 }
 
+/** People the call created, and existing people whose stored profile (attributes, ids, email) it changed. */
+export interface PeopleTouched {
+  created: string[];
+  changed: string[];
+}
+
 /** Called inside the ingest transaction with the events just stored (the event catalog is one). */
 export interface IngestObserver {
-  onEventsStored(tx: Tx, workspaceId: string, events: StoredEvent[]): Promise<void>;
+  onEventsStored(tx: Tx, workspaceId: string, events: StoredEvent[], people?: PeopleTouched): Promise<void>;
 }

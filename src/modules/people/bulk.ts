@@ -26,6 +26,8 @@ export interface BulkUpsertResult {
   outcomes: BulkOutcome[];
   /** People created, or whose attributes, email, phone or user id changed. */
   changed: string[];
+  /** People created (a subset of `changed`). */
+  created: string[];
 }
 
 export interface BulkUpsertOptions {
@@ -195,7 +197,8 @@ export async function bulkUpsertPeople(db: Queryable, ws: string, rows: BulkPers
   const inserted = await repo.insertPeople(ws, fresh, opts.at);
   if (inserted.idsAdded < inserted.idsWanted || (await repo.insertUserIds(ws, newIds)) < newIds.length) throw new BulkIdentityConflict();
   const updated = await repo.updatePeople(ws, patches, opts.at);
-  return { outcomes, changed: [...fresh.map((p) => p.id), ...updated] };
+  const created = fresh.map((p) => p.id);
+  return { outcomes, changed: [...created, ...updated], created };
 }
 
 /** Email and phone of each person (consent's ledger records the address a change applies to). */

@@ -34,6 +34,9 @@ export class BatchResolver {
   private readonly newIds: Array<{ kind: IdentifierKind; value: string; personId: string }> = [];
   private readonly patches = new Map<string, PersonPatch>();
   private suppressed = new Set<string>();
+  /** People this batch created, and existing people whose profile it wrote (for segments: docs/segments.md). */
+  private readonly created = new Set<string>();
+  private readonly patched = new Set<string>();
 
   constructor(private readonly db: Queryable, private readonly ws: string, private readonly now: Date,
     private readonly mergePeople: (primary: string, secondary: string) => Promise<void>) {
@@ -87,6 +90,7 @@ export class BatchResolver {
     const id = randomUUID();
     const identified = !!(opts.userId ?? opts.email);
     this.newPeople.set(id, { id, externalId: opts.userId ?? null, email: opts.email ?? null, identified, at: this.now });
+    this.created.add(id);
     this.people.set(id, { id, identified, hasExternalId: !!opts.userId });
     if (opts.email) this.byEmail.set(opts.email.toLowerCase(), id);
     return id;
@@ -227,6 +231,17 @@ export class BatchResolver {
     if (locale) p.locale = locale;
   }
 
+  /**
+   * Who this batch created and whose stored profile it changed (a user id given to an anonymous person,
+   * an email set by a Customer.io event, identify traits), as live ids. A new person matches segments
+   * by what they have not done as well as by what they did, so segments evaluate them against everything.
+   */
+  touched(): { created: string[]; changed: string[] } {
+    const created = new Set([...this.created].map((id) => this.live(id)));
+    const changed = [...new Set([...this.patched].map((id) => this.live(id)))].filter((id) => !created.has(id));
+    return { created: [...created], changed };
+  }
+
   /** The live person id for an id handed out earlier (people may have merged since). */
   current(personId: string): string {
     return this.live(personId);
@@ -241,6 +256,7 @@ export class BatchResolver {
       const n = fresh.get(p.id);
       if (!n) {
         existing.push(p);
+        this.patched.add(p.id);
         continue;
       }
       // A new person's first attributes go into its INSERT.

@@ -33,6 +33,13 @@ export function depsOf(def: Condition, refs: Refs): SegmentDeps {
   return d;
 }
 
+/** A person new to the workspace: every segment may take them in, by what they have not done too. */
+export const CREATED = 'created';
+/** Everything may have changed (an alias or merge moved another profile's data in). */
+export const ALL = 'all';
+/** Two people merged: the survivor's every fact may have changed. */
+export const MERGED = 'merged';
+
 /** Does a change of this kind (`event:NAME`, `attributes`, …) concern a segment with these deps? */
 export function concerns(deps: SegmentDeps, what: string): boolean {
   if (what.startsWith('event:')) return deps.events.includes(what.slice(6));
@@ -42,6 +49,7 @@ export function concerns(deps: SegmentDeps, what: string): boolean {
     case 'messages': return deps.messages;
     case 'groups': return deps.groups;
     case 'lists': return deps.lists;
-    default: return true; // an unknown kind: re-evaluate rather than miss a change
+    // CREATED, MERGED, ALL, and any kind unknown here: re-evaluate rather than miss a change.
+    default: return true;
   }
 }

@@ -7,9 +7,10 @@ import type { Clock } from '../../clock.ts';
 import type { Db, Queryable, Tx } from '../../db/pool.ts';
 import type { Logger } from '../../logger.ts';
 import { enqueueJob } from '../../worker/jobs.ts';
-import type { IngestObserver, StoredEvent } from '../ingest/index.ts';
+import type { IngestObserver, PeopleTouched, StoredEvent } from '../ingest/index.ts';
 import { compile, type Refs } from './compile.ts';
-import { concerns } from './deps.ts';
+import { ALL, CREATED, MERGED } from './deps.ts';
+import { groupDirty, pick, scopedTo } from './drain.ts';
 import type { SegmentsRepo } from './repo.ts';
 import type { Segment } from './types.ts';
 import { DIRTY_CHANNEL, queueDrain } from './wakeup.ts';
@@ -27,6 +28,8 @@ export interface MembershipDeps {
 export const CACHE_MS = 2_000;
 const DRAIN_BATCH = 2_000;
 const DRAIN_MAX_BATCHES = 50;
+/** How soon people put back by a drain (their segment was busy being built or ticked) are tried again. */
+const BUSY_RETRY_MS = 250;
 
 export type SegmentChangeHook = (tx: Tx, ws: string, c: { segmentId: string; entered: string[]; exited: string[]; reason: string }) => Promise<void>;
 
@@ -34,6 +37,7 @@ export function createMembership(deps: MembershipDeps) {
   const { db, clock, log, repo } = deps;
   const hasSegments = new Map<string, { value: boolean; at: number }>();
   const hooks: SegmentChangeHook[] = [];
+  let drained = 0;
 
   async function workspaceHasSegments(q: Queryable, ws: string): Promise<boolean> {
     const hit = hasSegments.get(ws);
@@ -80,6 +84,22 @@ export function createMembership(deps: MembershipDeps) {
       for (const h of hooks) await h(tx, ws, c);
     },
 
+    /**
+     * A merge, in its transaction, before the merged-away person is deleted: they leave every segment and
+     * list (recorded, reason `merged`), the survivor joins the lists they were on, and every dynamic
+     * segment re-evaluates the survivor, who may have gained or lost anything.
+     */
+    async mergePeople(tx: Queryable, ws: string, primary: string, secondary: string): Promise<void> {
+      const moved = await repo.mergeMemberships(tx, ws, primary, secondary, clock.now());
+      if (hooks.length > 0) {
+        for (const m of moved) {
+          const c = m.change === 'entered' ? { entered: [primary], exited: [] } : { entered: [], exited: [secondary] };
+          for (const h of hooks) await h(tx as Tx, ws, { segmentId: m.segmentId, ...c, reason: MERGED });
+        }
+      }
+      await markDirty(tx, ws, [primary], [MERGED]);
+    },
+
     forget(ws: string): void {
       hasSegments.delete(ws);
     },
@@ -94,6 +114,7 @@ export function createMembership(deps: MembershipDeps) {
     async rebuild(ws: string, s: Segment, reason = 'build'): Promise<{ entered: number; exited: number; ms: number }> {
       const t0 = performance.now();
       const r = await db.transaction().execute(async (tx) => {
+        await repo.lockSegment(tx, ws, s.id, { wait: true });
         const out = await apply(tx, ws, s, null, reason);
         await repo.markReady(tx, ws, s.id, s.version, clock.now());
         return out;
@@ -101,48 +122,54 @@ export function createMembership(deps: MembershipDeps) {
       return { ...r, ms: Math.round(performance.now() - t0) };
     },
 
-    /** Drains the dirty queue: returns how many people were re-evaluated. */
+    /**
+     * Drains the dirty queue: returns how many people were re-evaluated. Each segment is evaluated under
+     * its lock (repo.lockSegment): a build or a tick evaluates everyone from one snapshot and writes
+     * later, so a drain committing in between would be undone by it. A segment that is busy is skipped
+     * and its people are put back, scoped to it, for a drain shortly after.
+     */
     async drain(): Promise<number> {
       let done = 0;
       for (let b = 0; b < DRAIN_MAX_BATCHES; b++) {
-        const n = await db.transaction().execute(async (tx) => {
+        const { n, busy } = await db.transaction().execute(async (tx) => {
           const rows = await repo.claimDirty(tx, DRAIN_BATCH);
-          const byWs = new Map<string, Map<string, Set<string>>>();
-          for (const r of rows) {
-            const people = byWs.get(r.workspace_id) ?? new Map<string, Set<string>>();
-            byWs.set(r.workspace_id, people);
-            const what = people.get(r.person_id) ?? new Set<string>();
-            for (const w of r.what) what.add(w);
-            people.set(r.person_id, what);
-          }
-          for (const [ws, people] of byWs) {
+          let busy = 0;
+          for (const [ws, people] of groupDirty(rows)) {
             for (const s of await repo.listDynamic(tx, ws)) {
-              const ids: string[] = [];
-              const kinds = new Set<string>();
-              for (const [pid, what] of people) {
-                const hit = [...what].filter((w) => concerns(s.deps, w));
-                if (hit.length > 0) {
-                  ids.push(pid);
-                  for (const w of hit) kinds.add(w.startsWith('event:') ? 'event' : w);
-                }
+              const work = pick(people, s);
+              if (work.ids.length === 0) continue;
+              if (await repo.lockSegment(tx, ws, s.id, { wait: false })) {
+                await apply(tx, ws, s, work.ids, work.reason);
+                continue;
               }
-              if (ids.length > 0) await apply(tx, ws, s, ids, [...kinds].sort().join(','));
+              busy += work.ids.length;
+              const at = clock.now();
+              for (const [pid, kinds] of work.kinds) await repo.markDirty(tx, ws, [pid], scopedTo(s.id, kinds), at);
             }
           }
-          return rows.length;
+          return { n: rows.length, busy };
         });
         done += n;
+        drained += n;
+        // Not NOTIFY: that would wake a drain at once, to find the segment still busy.
+        if (busy > 0) await queueDrain(db, BUSY_RETRY_MS);
         if (n < DRAIN_BATCH) break;
       }
       return done;
     },
+
+    /** People re-evaluated by drains in this process since it started (tests wait on it). */
+    drained: () => drained,
 
     /** Re-evaluates every segment with a time window; returns how many segments were evaluated. */
     async tick(): Promise<number> {
       const segs = await repo.listTimeBased(db);
       for (const { workspaceId, segment } of segs) {
         try {
-          const r = await db.transaction().execute((tx) => apply(tx, workspaceId, segment, null, 'time'));
+          const r = await db.transaction().execute(async (tx) => {
+            await repo.lockSegment(tx, workspaceId, segment.id, { wait: true });
+            return apply(tx, workspaceId, segment, null, 'time');
+          });
           if (r.entered + r.exited > 0) log.debug({ workspaceId, segmentId: segment.id, ...r }, 'segment re-evaluated on time');
         } catch (err) {
           log.error({ err, workspaceId, segmentId: segment.id }, 'time-based segment evaluation failed');
@@ -151,29 +178,32 @@ export function createMembership(deps: MembershipDeps) {
       return segs.length;
     },
 
-    /** The ingest observer: track events and attribute changes mark their people dirty. */
+    /**
+     * The ingest observer: track events and attribute changes mark their people dirty; a new person is
+     * marked `created`, which every dynamic segment re-evaluates (they may match by what they never did).
+     */
     observer: {
-      async onEventsStored(tx: Tx, ws: string, events: StoredEvent[]): Promise<void> {
-        const byWhat = new Map<string, Set<string>>();
+      async onEventsStored(tx: Tx, ws: string, events: StoredEvent[], people?: PeopleTouched): Promise<void> {
+        const perPerson = new Map<string, Set<string>>();
         const add = (what: string, pid: string) => {
-          const s = byWhat.get(what) ?? new Set<string>();
-          s.add(pid);
-          byWhat.set(what, s);
+          const s = perPerson.get(pid) ?? new Set<string>();
+          s.add(what);
+          perPerson.set(pid, s);
         };
         for (const e of events) {
           if (!e.personId) continue;
           if (e.type === 'track' && e.name) add(`event:${e.name}`, e.personId);
           else if (e.type === 'identify') add('attributes', e.personId);
           else if (e.type === 'group') add('groups', e.personId);
-          else if (e.type === 'alias') add('all', e.personId);
+          else if (e.type === 'alias') add(ALL, e.personId);
         }
-        if (byWhat.size === 0 || !(await workspaceHasSegments(tx, ws))) return;
+        for (const pid of people?.changed ?? []) add('attributes', pid);
+        for (const pid of people?.created ?? []) perPerson.set(pid, new Set([CREATED]));
+        if (perPerson.size === 0 || !(await workspaceHasSegments(tx, ws))) return;
         // One row per person with everything that changed for them.
-        const perPerson = new Map<string, string[]>();
-        for (const [what, pids] of byWhat) for (const pid of pids) perPerson.set(pid, [...(perPerson.get(pid) ?? []), what]);
         const groups = new Map<string, string[]>();
         for (const [pid, what] of perPerson) {
-          const k = what.sort().join('\n');
+          const k = [...what].sort().join('\n');
           groups.set(k, [...(groups.get(k) ?? []), pid]);
         }
         for (const [k, pids] of groups) await markDirty(tx, ws, pids, k.split('\n'));

@@ -18,6 +18,9 @@ const toSegment = (r: SegmentRow): Segment => ({
 
 const COLUMNS = ['id', 'key', 'name', 'description', 'kind', 'definition', 'deps', 'time_based', 'version', 'status', 'evaluated_at', 'created_at', 'updated_at'] as const;
 
+/** The first key of segments' advisory locks (the second is a hash of workspace and segment). */
+const LOCK_SPACE = 7_710_011;
+
 /** Evaluations read many rows: give hashes room so that IN (…) stays a hashed sub-plan. */
 async function roomy(tx: Queryable): Promise<void> {
   await sql`SET LOCAL work_mem = '128MB'`.execute(tx);
@@ -196,6 +199,43 @@ export function createSegmentsRepo() {
       const exited: string[] = [];
       for (const row of r.rows) (row.change === 'entered' ? entered : exited).push(row.person_id);
       return { entered, exited };
+    },
+
+    /**
+     * Takes a segment's lock for the rest of the transaction: builds and ticks wait for it, the drain
+     * only tries (false: busy). Evaluations of one segment then never interleave their writes.
+     */
+    async lockSegment(tx: Tx, ws: string, segmentId: string, opts: { wait: boolean }): Promise<boolean> {
+      const key = sql`${LOCK_SPACE}::int, hashtext(${`${ws}/${segmentId}`})`;
+      if (opts.wait) {
+        await sql`SELECT pg_advisory_xact_lock(${key})`.execute(tx);
+        return true;
+      }
+      const r = await sql<{ ok: boolean }>`SELECT pg_try_advisory_xact_lock(${key}) AS ok`.execute(tx);
+      return r.rows[0]?.ok === true;
+    },
+
+    /**
+     * A merge: the merged-away person leaves every segment and list, and the survivor joins the lists
+     * they were on (dynamic segments re-evaluate the survivor through the drain). Recorded as `merged`.
+     */
+    async mergeMemberships(db: Queryable, ws: string, primary: string, secondary: string, at: Date): Promise<Array<{ change: 'entered' | 'exited'; segmentId: string }>> {
+      const r = await sql<{ change: 'entered' | 'exited'; segment_id: string }>`
+        WITH del AS (
+          DELETE FROM segment_members WHERE workspace_id = ${ws} AND person_id = ${secondary} RETURNING segment_id),
+        lists AS (
+          INSERT INTO segment_members (workspace_id, segment_id, person_id, entered_at)
+          SELECT ${ws}, d.segment_id, ${primary}, ${at}::timestamptz FROM del d
+          JOIN segments s ON s.workspace_id = ${ws} AND s.id = d.segment_id AND s.kind = 'manual'
+          ON CONFLICT DO NOTHING RETURNING segment_id),
+        changes AS (
+          SELECT segment_id, ${secondary}::uuid AS person_id, 'exited' AS change FROM del
+          UNION ALL SELECT segment_id, ${primary}::uuid, 'entered' FROM lists),
+        hist AS (
+          INSERT INTO segment_changes (workspace_id, segment_id, person_id, change, reason, at)
+          SELECT ${ws}, segment_id, person_id, change, 'merged', ${at}::timestamptz FROM changes)
+        SELECT change, segment_id FROM changes`.execute(db);
+      return r.rows.map((x) => ({ change: x.change, segmentId: x.segment_id }));
     },
 
     // ---- members and history ----

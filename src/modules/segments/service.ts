@@ -238,6 +238,9 @@ export function createSegmentsService(deps: SegmentsDeps) {
     /** Re-evaluates these people's segments soon (after the caller's transaction commits). */
     markDirty: (q: Queryable, ws: string, personIds: string[], what: string[]) => membership.markDirty(q, ws, personIds, what),
 
+    /** In a merge's transaction, before the merged-away person is deleted (membership.ts). */
+    mergePeople: (q: Queryable, ws: string, primary: string, secondary: string) => membership.mergePeople(q, ws, primary, secondary),
+
     /** Whether the workspace has dynamic segments, so that changes to its people are worth marking (cached). */
     watches: (ws: string) => membership.watches(ws),
 

@@ -14,8 +14,12 @@ import { enqueueJob } from '../../worker/jobs.ts';
 export const DIRTY_CHANNEL = 'tandem_segments_dirty';
 const RECONNECT_MS = 1_000;
 
-export function queueDrain(db: Db): Promise<void> {
-  // One pending drain at a time (job_key); a running drain picks up what arrives meanwhile.
+export function queueDrain(db: Db, afterMs = 0): Promise<void> {
+  // One pending drain at a time (job_key); a running drain picks up what arrives meanwhile. A later
+  // drain has its own key, so that it never postpones the immediate one.
+  if (afterMs > 0) {
+    return enqueueJob(db, 'segments:drain', {}, { jobKey: 'segments:drain:later', runAt: new Date(Date.now() + afterMs), maxAttempts: 25 });
+  }
   return enqueueJob(db, 'segments:drain', {}, { jobKey: 'segments:drain', maxAttempts: 25 });
 }
 
