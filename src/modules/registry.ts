@@ -66,7 +66,7 @@ export function createModuleServices(deps: Deps, base: { workspaces: WorkspaceSe
   const peopleQuery = createPeopleQueryService({ db: deps.db, clock: deps.clock });
   const catalog = createCatalogService({ db: deps.db, clock: deps.clock, log: deps.log });
   ingest.observe(catalog);
-  const segments = createSegmentsService({ db: deps.db, clock: deps.clock, log: deps.log.child({ module: 'segments' }), tickSeconds: deps.config.segmentTickSeconds, catalog });
+  const segments = createSegmentsService({ db: deps.db, clock: deps.clock, log: deps.log.child({ module: 'segments' }), tickSeconds: deps.config.segmentTickSeconds, cacheMs: deps.config.segmentCacheMs, catalog });
   ingest.observe(segments.membership.observer);
   const eventStream = createEventStream({ db: deps.db, pool: deps.pool, log: deps.log });
   const content = createContentService({ db: deps.db, clock: deps.clock });

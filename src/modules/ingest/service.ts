@@ -7,7 +7,10 @@ import type { EventsService, EventRow } from '../events/index.ts';
 import type { PeopleService } from '../people/index.ts';
 import type { IncomingEvent, IngestObserver, IngestResult, IngestSource, StoredEvent } from './types.ts';
 
-const RETRYABLE = new Set(['40P01', '40001']); // deadlock, serialization failure
+// Deadlock, serialization failure, and a foreign key to a person that a concurrent call merged away
+// between our lookup and our write (two calls at once naming one anonymous id with two user ids): the
+// retry resolves identities again and finds the survivor.
+const RETRYABLE = new Set(['40P01', '40001', '23503']);
 const MAX_ATTEMPTS = 5;
 
 export interface IngestDeps {

@@ -21,11 +21,25 @@ export interface MembershipDeps {
   log: Logger;
   repo: SegmentsRepo;
   tickSeconds: number;
+  /** How long "this workspace has (no) dynamic segments" is trusted (TANDEM_SEGMENT_CACHE_MS). */
+  cacheMs: number;
   resolve(q: Queryable, ws: string, s: Segment): Promise<Refs>;
 }
 
-/** New segments are built after this delay, by which every process's "has segments" cache has expired. */
+/** How long resolved references are reused (keyed by segment version). */
 export const CACHE_MS = 2_000;
+/**
+ * A workspace's first dynamic segment must not miss people changed by calls that did not mark them
+ * because their process still believed "no dynamic segments" (cached for cacheMs). So a new or changed
+ * segment is built once every process's belief has expired since the save committed (the job is queued
+ * in the save's transaction, and moved to cacheMs after the commit), and only after the transactions open
+ * at that moment have ended. Real time, as the cache's: a test's fake clock must not make a build early.
+ * The slack is for the job queued in the transaction, used only if the process stops before the commit's
+ * second queuing.
+ */
+const BUILD_SLACK_MS = 1_000;
+/** How long a build waits for the transactions open when it starts (then builds anyway, and says so). */
+const BUILD_WAIT_MS = 30_000;
 const DRAIN_BATCH = 2_000;
 const DRAIN_MAX_BATCHES = 50;
 /** How soon people put back by a drain (their segment was busy being built or ticked) are tried again. */
@@ -37,12 +51,11 @@ export function createMembership(deps: MembershipDeps) {
   const { db, clock, log, repo } = deps;
   const hasSegments = new Map<string, { value: boolean; at: number }>();
   const hooks: SegmentChangeHook[] = [];
-  let drained = 0;
 
   async function workspaceHasSegments(q: Queryable, ws: string): Promise<boolean> {
     const hit = hasSegments.get(ws);
     const now = Date.now();
-    if (hit && now - hit.at < CACHE_MS) return hit.value;
+    if (hit && now - hit.at < deps.cacheMs) return hit.value;
     const value = await repo.hasDynamic(q, ws);
     hasSegments.set(ws, { value, at: now });
     return value;
@@ -58,6 +71,24 @@ export function createMembership(deps: MembershipDeps) {
       for (const h of hooks) await h(tx, ws, { segmentId: s.id, entered, exited, reason });
     }
     return { entered: entered.length, exited: exited.length };
+  }
+
+  function queueBuild(q: Queryable, ws: string, s: Segment, afterMs: number): Promise<void> {
+    return enqueueJob(q, 'segments:build', { workspaceId: ws, segmentId: s.id, version: s.version },
+      { runAt: new Date(Date.now() + afterMs), jobKey: `segments:build:${ws}:${s.id}`, maxAttempts: 10 });
+  }
+
+  /** Waits for the transactions of this database open now to end (those that may have trusted an old belief). */
+  async function awaitOpenTransactions(): Promise<void> {
+    const open = await repo.openTransactions(db);
+    const end = Date.now() + BUILD_WAIT_MS;
+    while (open.length > 0 && (await repo.stillOpen(db, open)) > 0) {
+      if (Date.now() > end) {
+        log.warn({ open: open.length }, 'segment build: transactions still open after 30 s; building anyway');
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   async function markDirty(q: Queryable, ws: string, personIds: string[], what: string[]): Promise<void> {
@@ -104,10 +135,16 @@ export function createMembership(deps: MembershipDeps) {
       hasSegments.delete(ws);
     },
 
+    /** In the save's transaction: the build job, durable with the segment. */
     async scheduleBuild(q: Queryable, ws: string, s: Segment): Promise<void> {
       hasSegments.delete(ws);
-      await enqueueJob(q, 'segments:build', { workspaceId: ws, segmentId: s.id, version: s.version },
-        { runAt: new Date(clock.now().getTime() + CACHE_MS), jobKey: `segments:build:${ws}:${s.id}`, maxAttempts: 10 });
+      await queueBuild(q, ws, s, deps.cacheMs + BUILD_SLACK_MS);
+    },
+
+    /** After the save committed: the build moves to cacheMs from now (same job key). */
+    async saved(ws: string, s: Segment): Promise<void> {
+      hasSegments.delete(ws);
+      await queueBuild(db, ws, s, deps.cacheMs);
     },
 
     /** Evaluates a segment for everyone and records who entered and exited. */
@@ -150,16 +187,12 @@ export function createMembership(deps: MembershipDeps) {
           return { n: rows.length, busy };
         });
         done += n;
-        drained += n;
         // Not NOTIFY: that would wake a drain at once, to find the segment still busy.
         if (busy > 0) await queueDrain(db, BUSY_RETRY_MS);
         if (n < DRAIN_BATCH) break;
       }
       return done;
     },
-
-    /** People re-evaluated by drains in this process since it started (tests wait on it). */
-    drained: () => drained,
 
     /** Re-evaluates every segment with a time window; returns how many segments were evaluated. */
     async tick(): Promise<number> {
@@ -215,6 +248,7 @@ export function createMembership(deps: MembershipDeps) {
         const p = payload as { workspaceId: string; segmentId: string; version: number };
         const s = await resolveSegment(p.workspaceId, p.segmentId);
         if (!s || s.version !== p.version) return; // deleted or changed since: a newer build is queued
+        await awaitOpenTransactions();
         const r = await membership.rebuild(p.workspaceId, s, s.version === 1 ? 'build' : 'definition_changed');
         log.info({ workspaceId: p.workspaceId, segmentId: s.id, ...r }, 'segment built');
       };

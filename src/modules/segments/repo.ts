@@ -238,6 +238,20 @@ export function createSegmentsRepo() {
       return r.rows.map((x) => ({ change: x.change, segmentId: x.segment_id }));
     },
 
+    /** Transaction ids open now in this database, other than the caller's. */
+    async openTransactions(db: Queryable): Promise<string[]> {
+      const r = await sql<{ x: string }>`SELECT backend_xid::text AS x FROM pg_stat_activity
+        WHERE datname = current_database() AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()`.execute(db);
+      return r.rows.map((x) => x.x);
+    },
+
+    /** How many of these transactions are still open. */
+    async stillOpen(db: Queryable, xids: string[]): Promise<number> {
+      const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity
+        WHERE datname = current_database() AND backend_xid::text = ANY(${xids}::text[])`.execute(db);
+      return r.rows[0]?.n ?? 0;
+    },
+
     // ---- members and history ----
 
     async isMember(db: Queryable, ws: string, segmentId: string, personId: string): Promise<boolean> {

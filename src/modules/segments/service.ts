@@ -24,6 +24,8 @@ export interface SegmentsDeps {
   clock: Clock;
   log: Logger;
   tickSeconds: number;
+  /** TANDEM_SEGMENT_CACHE_MS (membership.ts). */
+  cacheMs: number;
   catalog: CatalogReader;
 }
 
@@ -60,7 +62,7 @@ export function createSegmentsService(deps: SegmentsDeps) {
     return refs;
   }
 
-  const membership = createMembership({ db, clock, log: deps.log, repo, tickSeconds: deps.tickSeconds, resolve: resolveFor });
+  const membership = createMembership({ db, clock, log: deps.log, repo, tickSeconds: deps.tickSeconds, cacheMs: deps.cacheMs, resolve: resolveFor });
 
   async function mustFind(q: Queryable, ws: string, idOrKey: string): Promise<Segment> {
     const s = await repo.find(q, ws, idOrKey);
@@ -103,7 +105,7 @@ export function createSegmentsService(deps: SegmentsDeps) {
 
     async create(ws: string, input: SegmentInput): Promise<Segment> {
       const v = await validated(ws, input);
-      return db.transaction().execute(async (tx) => {
+      const saved = await db.transaction().execute(async (tx) => {
         const s = await repo.insert(tx, ws, {
           id: `seg_${randomBytes(8).toString('hex')}`, key: input.key, name: input.name, description: input.description ?? '',
           kind: v.kind, definition: v.definition, deps: v.deps, timeBased: v.timeBased, at: clock.now(),
@@ -112,6 +114,8 @@ export function createSegmentsService(deps: SegmentsDeps) {
         if (s.kind === 'dynamic') await membership.scheduleBuild(tx, ws, s);
         return s;
       });
+      if (saved.kind === 'dynamic') await membership.saved(ws, saved);
+      return saved;
     },
 
     /** Replaces name, key, description and (dynamic) definition; a new definition rebuilds membership. */
@@ -122,7 +126,7 @@ export function createSegmentsService(deps: SegmentsDeps) {
       // Structurally, as stored: jsonb hands the definition back with its keys in another order and
       // without the keys the parser left undefined.
       const changed = !isDeepStrictEqual(JSON.parse(JSON.stringify(v.definition ?? null)), cur.definition ?? null);
-      return db.transaction().execute(async (tx) => {
+      const saved = await db.transaction().execute(async (tx) => {
         if (input.key !== cur.key && (await repo.find(tx, ws, input.key))) throw new AppError('segment.key_taken', undefined, { field: 'key' });
         const s = await repo.update(tx, ws, cur.id, {
           key: input.key, name: input.name, description: input.description ?? cur.description, definition: v.definition,
@@ -132,6 +136,8 @@ export function createSegmentsService(deps: SegmentsDeps) {
         if (changed && s.kind === 'dynamic') await membership.scheduleBuild(tx, ws, s);
         return s;
       });
+      if (changed && saved.kind === 'dynamic') await membership.saved(ws, saved);
+      return saved;
     },
 
     async remove(ws: string, idOrKey: string): Promise<void> {
