@@ -8,7 +8,8 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, bearer, createTestTandem, type TestTandem } from './harness.ts';
 import { registeredRoutes } from './registered-routes.ts';
-import { INBOUND_PROVIDERS, type InboundProvider } from '../src/modules/delivery/inbound/index.ts';
+import { z } from 'zod';
+import { adapter, INBOUND_PROVIDERS, type InboundProvider } from '../src/modules/delivery/inbound/index.ts';
 import type { CreatedWorkspace } from '../src/modules/workspaces/index.ts';
 
 const VICTIM = 'victim@example.org';
@@ -158,5 +159,14 @@ describe('every inbound route requires its secret or signature', () => {
       expect(res.statusCode, JSON.stringify(inbound)).toBe(400);
       expect(res.json<{ error: { code: string; field: string } }>().error).toMatchObject({ code: 'request.invalid', field: expect.stringMatching(/^inbound\./) as unknown });
     }
+  });
+});
+
+describe('an inbound adapter cannot be defined without authentication', () => {
+  it('refuses a secret schema that an empty configuration satisfies', () => {
+    const parse = () => Promise.resolve({ events: [] });
+    expect(() => adapter({ proof: 'none', secrets: z.object({}), parse })).toThrow(/accepts an empty secret/);
+    expect(() => adapter({ proof: 'optional', secrets: z.object({ token: z.string().optional() }), parse })).toThrow(/accepts an empty secret/);
+    expect(() => adapter({ proof: 'token', secrets: z.object({ token: z.string().min(1) }), parse })).not.toThrow();
   });
 });

@@ -27,8 +27,14 @@ export interface InboundAdapter<S> {
 
 interface AnyAdapter { readonly proof: string; readonly secrets: z.ZodType; readonly parse: (req: InboundRequest, secrets: never, opts: InboundOptions) => Promise<InboundResult> }
 
-/** Identity at runtime; at compile time it makes an adapter without a secret schema impossible. */
-function adapter<S extends Record<string, unknown>>(a: InboundAdapter<S>): InboundAdapter<S> {
+/**
+ * At compile time an adapter without a secret schema is impossible; at startup, one whose schema is
+ * satisfied by nothing configured (an empty object, no value) is refused: it would authenticate nobody.
+ */
+export function adapter<S extends Record<string, unknown>>(a: InboundAdapter<S>): InboundAdapter<S> {
+  if (a.secrets.safeParse(undefined).success || a.secrets.safeParse({}).success) {
+    throw new Error(`inbound adapter (${a.proof}): its secret schema accepts an empty secret`);
+  }
   return a;
 }
 

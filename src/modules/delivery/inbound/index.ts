@@ -10,4 +10,4 @@ export { parseMailgun, type MailgunSecrets } from './mailgun.ts';
 export { parseResend, type ResendSecrets } from './resend.ts';
 export { parseDsn } from './dsn.ts';
 export { messageIdFromHeader, tandemMessageIdHeader } from './message-id.ts';
-export { INBOUND_ADAPTERS, INBOUND_PROVIDERS, inboundSecrets, checkBearer, type InboundAdapter, type InboundResult } from './adapters.ts';
+export { adapter, INBOUND_ADAPTERS, INBOUND_PROVIDERS, inboundSecrets, checkBearer, type InboundAdapter, type InboundResult } from './adapters.ts';
