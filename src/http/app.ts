@@ -7,6 +7,7 @@ import type { Logger } from '../logger.ts';
 import type { Services } from '../services.ts';
 import { AppError } from '../errors.ts';
 import { createAuthHooks } from './auth.ts';
+import { registerInputGuard } from './input-guard.ts';
 import { sendError } from './errors.ts';
 import type { TandemApp } from './types.ts';
 import { registerWorkspaceRoutes } from '../modules/workspaces/index.ts';
@@ -35,14 +36,8 @@ export async function buildApp({ log, services }: BuildAppOptions): Promise<Tand
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
-  // analytics.js sends JSON as text/plain to avoid CORS preflights; parse it as JSON.
-  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, body === '' ? undefined : JSON.parse(body as string));
-    } catch (err) {
-      done(new AppError('request.invalid_json', (err as Error).message, { field: 'body' }), undefined);
-    }
-  });
+  // Before any route: every route and plugin scope inherits the parsers and the hook.
+  registerInputGuard(app);
 
   app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
   app.setNotFoundHandler((request, reply) =>

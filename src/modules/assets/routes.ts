@@ -4,6 +4,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError, isAppError } from '../../errors.ts';
+import { guardValue } from '../../http/input-guard.ts';
 import type { TandemApp } from '../../http/types.ts';
 import type { AssetService } from './service.ts';
 import {
@@ -36,6 +37,8 @@ function parseFormMeta(fields: Map<string, string[]>): AssetMeta {
   if (one('alt') !== undefined) raw.alt = one('alt');
   if (one('folder') !== undefined) raw.folder = one('folder');
   if (fields.has('tags')) raw.tags = splitTags(fields.get('tags') ?? []);
+  // Form fields are read here, after the input guard saw the (multipart) body: the same checks.
+  guardValue(raw, []);
   const parsed = assetMetaSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -1,6 +1,7 @@
 // Customer.io compatibility: the Track API (v1 and v2) and the App API's people reads, drop-in for
 // the official client libraries. Routes live in their own Fastify scope so that an empty JSON body
 // (customerio-node sends DELETE with Content-Type: application/json and no body) is accepted.
+import { guardedJsonParser } from '../../http/input-guard.ts';
 import type { TandemApp } from '../../http/types.ts';
 import type { Services } from '../../services.ts';
 import { registerAppRoutes } from './app-routes.ts';
@@ -17,12 +18,8 @@ export function registerCustomerioRoutes(app: TandemApp, services: CustomerioSer
   const repo = createCustomerioRepo(services.db);
   void app.register((instance, _opts, done) => {
     const scope = instance as unknown as TandemApp;
-    const parseJson = scope.getDefaultJsonParser('error', 'ignore');
     scope.removeContentTypeParser('application/json');
-    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-      if (body === '') done(null, undefined);
-      else void parseJson(request, body as string, done);
-    });
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, guardedJsonParser(scope, true));
     registerTrackRoutes(scope, { service, metrics: services.metrics });
     registerAppRoutes(scope, { peopleQuery: services.peopleQuery, repo });
     done();

@@ -51,7 +51,7 @@ export function registerTrackRoutes(app: TandemApp, deps: TrackRouteDeps): void 
     preHandler: app.auth.trackKey,
     onResponse: countRequest,
     bodyLimit: MAX_REQUEST_BYTES,
-    config: { dialect: 'customerio' as const, tooLargeCode: 'event.too_large' as const },
+    config: { dialect: 'customerio' as const, tooLargeCode: 'event.too_large' as const, inputText: 'replace' as const },
   };
   const run = async (ws: string, ops: Op[]): Promise<Record<string, never>> => {
     await service.run(ws, ops);
@@ -143,7 +143,7 @@ export function registerTrackRoutes(app: TandemApp, deps: TrackRouteDeps): void 
   app.post('/api/v2/batch', {
     ...v1,
     bodyLimit: MAX_BATCH_BYTES,
-    config: { dialect: 'customerio', tooLargeCode: 'batch.too_large' },
+    config: { dialect: 'customerio', tooLargeCode: 'batch.too_large', inputText: 'replace' },
     errorHandler: v2ErrorHandler,
     schema: {
       tags, security, summary: 'Several v2 operations',

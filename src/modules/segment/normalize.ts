@@ -93,6 +93,11 @@ const isoDate = z.string().transform((s, ctx) => {
     ctx.addIssue({ code: 'custom', message: 'expected an ISO-8601 date-time' });
     return z.NEVER;
   }
+  // The input guard refuses years outside 0001-9999; an offset can still carry 0001-01-01 into year 0.
+  if (d.getTime() < MIN_TIME || d.getTime() > MAX_TIME) {
+    ctx.addIssue({ code: 'custom', message: 'a date must be in the years 0001-9999' });
+    return z.NEVER;
+  }
   return d;
 });
 const optionalDate = isoDate.nullish();

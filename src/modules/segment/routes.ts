@@ -98,7 +98,7 @@ export function registerSegmentRoutes(app: TandemApp, deps: SegmentDeps): void {
     app.post(`/v1/${kind}`, {
       ...common,
       bodyLimit: MAX_EVENT_BYTES,
-      config: { dialect: 'segment', tooLargeCode: 'event.too_large' },
+      config: { dialect: 'segment', tooLargeCode: 'event.too_large', inputText: 'replace' },
       schema: {
         tags, security, summary: `Segment ${kind} call`,
         description: 'Segment HTTP Tracking API. Body as Segment documents it; JSON sent as text/plain is accepted.',
@@ -114,7 +114,7 @@ export function registerSegmentRoutes(app: TandemApp, deps: SegmentDeps): void {
     app.post(path, {
       ...common,
       bodyLimit: MAX_BATCH_BYTES,
-      config: { dialect: 'segment', tooLargeCode: 'batch.too_large' },
+      config: { dialect: 'segment', tooLargeCode: 'batch.too_large', inputText: 'replace' },
       schema: {
         tags, security, summary: path === '/v1/batch' ? 'Segment batch' : 'Segment import (same as batch)',
         description: 'Up to 2500 calls, 500 KB in all, 32 KB each. Atomic: one invalid call rejects the whole batch.',

@@ -85,10 +85,12 @@ export function createWorkspaceService(deps: { db: Db; clock: Clock }) {
           if (v === null) delete settings[k];
           else if (v !== undefined) settings[k] = v;
         }
-        const updated = await repo.updateWorkspace(workspaceId, {
+        const set = {
           ...(change.name !== undefined ? { name: change.name } : {}),
           ...(change.settings !== undefined ? { settings: settings } : {}),
-        });
+        };
+        // An empty change ({}) is a no-op: an UPDATE with nothing to set is not valid SQL.
+        const updated = Object.keys(set).length ? await repo.updateWorkspace(workspaceId, set) : ws;
         if (!updated) throw new AppError('workspace.not_found', undefined, { field: 'workspaceId' });
         return updated;
       });

@@ -1,6 +1,7 @@
 // Small helpers shared by the provider parsers: reading untrusted JSON without trusting its shape,
 // constant-time comparison, the staleness window and stable event ids.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { checkJsonDepth, guardValue } from '../../../http/input-guard.ts';
 import { InboundError, TANDEM_MESSAGE_ID_KEY, type InboundEvent, type InboundKind, type InboundOptions, type InboundProvider, type InboundRequest } from './types.ts';
 
 export const DEFAULT_TOLERANCE_MS = 5 * 60_000;
@@ -38,11 +39,17 @@ export function rawBody(req: InboundRequest): Buffer {
   return body;
 }
 
-export function parseJson(body: Buffer): unknown {
+/**
+ * JSON from a provider, through the same input guard as every parsed request body (depth checked on
+ * the text, unstorable text replaced with U+FFFD: a provider cannot fix what it retries).
+ */
+export function parseJson(body: Buffer | string, what = 'the body'): unknown {
+  const text = typeof body === 'string' ? body : body.toString('utf8');
   try {
-    return JSON.parse(body.toString('utf8')) as unknown;
-  } catch {
-    throw payloadError('the body is not JSON');
+    checkJsonDepth(text);
+    return guardValue(JSON.parse(text) as unknown, [], 'replace');
+  } catch (err) {
+    throw payloadError(err instanceof SyntaxError ? `${what} is not JSON` : `${what}: ${(err as Error).message}`);
   }
 }
 

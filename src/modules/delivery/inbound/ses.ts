@@ -100,13 +100,7 @@ export function parseSes(req: InboundRequest, secrets: SesSecrets, opts: Inbound
       return { events: [], subscribeUrl: url };
     }
     if (sns.Type === 'UnsubscribeConfirmation') return { events: [] };
-    let inner: unknown;
-    try {
-      inner = JSON.parse(sns.Message) as unknown;
-    } catch {
-      throw payloadError('the SNS Message is not JSON');
-    }
-    const msg = obj(inner);
+    const msg = obj(parseJson(sns.Message, 'the SNS Message'));
     if (!msg) throw payloadError('the SNS Message is not an SES notification');
     return { events: sesEvents(msg, sns.MessageId) };
   });
