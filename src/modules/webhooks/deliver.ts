@@ -55,7 +55,7 @@ interface Answer {
   error: string | null;
 }
 
-async function post(outbound: OutboundClient, url: string, headers: Record<string, string>, body: string): Promise<Answer> {
+async function post(outbound: OutboundClient, url: string, headers: Record<string, string>, body: string, log?: Logger): Promise<Answer> {
   try {
     const res = await outbound.fetch(url, {
       method: 'POST', headers, body, redirect: 'manual', timeoutMs: DELIVERY_TIMEOUT_MS, maxBytes: MAX_RESPONSE_BYTES,
@@ -64,6 +64,9 @@ async function post(outbound: OutboundClient, url: string, headers: Record<strin
     const text = res.body.toString('utf8', 0, Math.min(res.body.length, 200)).trim();
     return { httpStatus: res.status, errorCode: null, error: `HTTP ${res.status}${text ? `: ${text}` : ''}` };
   } catch (err) {
+    // The answer recorded (and shown) is coarse; the precise cause goes to the log only.
+    const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
+    log?.info({ errorCode: isAppError(err) ? err.code : 'net.unreachable', cause: cause ? { code: cause.code, message: cause.message } : undefined }, 'webhook delivery failed before an answer');
     if (isAppError(err)) return { httpStatus: null, errorCode: err.code, error: err.message };
     return { httpStatus: null, errorCode: 'net.unreachable', error: err instanceof Error ? err.message : String(err) };
   }
@@ -86,7 +89,7 @@ export async function deliverAttempt(deps: DeliverDeps, job: DeliverJob): Promis
   const at = clock.now();
   const headers = { ...webhookHeaders(ctx.endpoint.secret, ctx.messageId, at, body), 'user-agent': 'Tandem-Webhooks/1' };
   const started = performance.now();
-  const answer = await post(deps.outbound, ctx.endpoint.url, headers, body);
+  const answer = await post(deps.outbound, ctx.endpoint.url, headers, body, deps.log?.child({ workspaceId: job.workspaceId, endpointId: job.endpointId }));
   const durationMs = Math.round(performance.now() - started);
 
   const ok = answer.httpStatus !== null && answer.httpStatus >= 200 && answer.httpStatus < 300;
