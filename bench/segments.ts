@@ -10,6 +10,7 @@
 //      then the from-scratch membership build of each; --plans prints the compiled queries' plans;
 //   3. real-time: events at 5,000/s through POST /v1/batch (`tandem api`) into a segment they change
 //      (`tandem worker` keeps memberships): latency from the 2xx to the 'entered' change, p50/p99 (target <= 1 s);
+//      the same for new people entering a segment they match by not having purchased (--new-people N);
 //   4. time-based exits: members that expire at known instants; lateness of the 'exited' change, p99 (target <= 60 s);
 //   5. CSV import: rows/s of Tandem's people import beside COPY of the same rows (target >= 20,000 rows/s).
 // --keep: the generated database is kept (named after its parameters) and reused by the next --keep
