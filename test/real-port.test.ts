@@ -8,6 +8,7 @@ import { registeredRoutes, templateOf } from './registered-routes.ts';
 import type { CreatedWorkspace } from '../src/modules/workspaces/index.ts';
 import type { IncomingEvent } from '../src/modules/ingest/index.ts';
 import { form, makeImage } from './helpers/images.ts';
+import { BROWSER_PATHS } from '../src/modules/segment/index.ts';
 
 type Auth = 'write' | 'track' | 'app' | 'none';
 type Dialect = 'segment' | 'customerio' | 'customerio-v2' | 'tandem';
@@ -562,6 +563,18 @@ const CASES: Case[] = [
   segment('import', { batch: [{ type: 'identify', userId: 'u-1', traits: { imported: true } }] },
     { body: { batch: [{ type: 'nope', userId: 'u-1' }] }, status: 400, code: 'request.invalid', field: 'batch[0].type' }),
   ...SEGMENT_PATHS.map(preflight),
+  // analytics-next's paths (test/browser/segment-analytics-next.test.ts drives the real library): JSON
+  // as text/plain with the write key in the body too.
+  ...Object.entries(BROWSER_PATHS).flatMap(([kind, p]): Case[] => {
+    const call = kind === 'batch' ? { batch: [{ type: 'track', userId: 'u-1', event: 'Browser batched' }] }
+      : { userId: 'u-1', previousId: 'a-browser', groupId: 'g-1', event: 'Browser', name: 'Browser', traits: {} };
+    return [{
+      route: `POST ${p}`, auth: 'write', status: 200, expect: { success: true },
+      body: (s: Seed) => ({ ...call, writeKey: s.ws.writeKey }), headers: { 'content-type': 'text/plain' },
+      bad: { body: '{"userId": ', status: 400, code: 'request.invalid_json', field: 'body' },
+      check: (res) => expect(res.headers.get('access-control-allow-origin')).toBe('*'),
+    }, preflight(p)];
+  }),
 
   // Customer.io Track API v1 and v2 (Basic site id : track key); every success is `{}`.
   cio('PUT /api/v1/customers/:identifier', '/api/v1/customers/u-1', { company: 'Acme' },

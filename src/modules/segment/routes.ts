@@ -1,4 +1,5 @@
-// Segment HTTP Tracking API: /v1/identify|track|page|screen|group|alias|batch (and /v1/import).
+// Segment HTTP Tracking API: /v1/identify|track|page|screen|group|alias|batch (and /v1/import), and the
+// one-letter paths of the browser library @segment/analytics-next (/v1/i|t|p|s|g|a and /v1/b).
 // Parse -> normalise (normalize.ts) -> services.ingest -> {"success": true} once it has committed.
 import { PassThrough, Transform } from 'node:stream';
 import { createGunzip, createInflate } from 'node:zlib';
@@ -20,9 +21,26 @@ export interface SegmentDeps {
 const CORS_HEADERS = {
   'access-control-allow-origin': '*',
   'access-control-allow-methods': 'POST, OPTIONS',
-  'access-control-allow-headers': 'Content-Type, Authorization',
   'access-control-max-age': '86400',
 } as const;
+/**
+ * Request headers a preflight may ask for: analytics-next sends Authorization (Basic, the write key) and,
+ * on a retry, X-Retry-Count; its `deliveryStrategy.config.headers` may add more. Other names are left
+ * out of the answer, so the browser refuses them.
+ */
+const ALLOWED_HEADERS = new Set(['content-type', 'authorization', 'x-retry-count', 'accept']);
+const HEADER_NAME = /^[a-z0-9-]{1,64}$/;
+
+function allowHeaders(requested: string | string[] | undefined): string {
+  const asked = (Array.isArray(requested) ? requested.join(',') : requested ?? '').split(',')
+    .map((h) => h.trim().toLowerCase()).filter((h) => HEADER_NAME.test(h));
+  return [...new Set(['content-type', 'authorization', ...asked.filter((h) => ALLOWED_HEADERS.has(h) || h.startsWith('x-'))])].join(', ');
+}
+
+/** analytics-next posts each call to `/v1/<first letter of its type>` and batches to `/v1/b`. */
+export const BROWSER_PATHS = {
+  identify: '/v1/i', track: '/v1/t', page: '/v1/p', screen: '/v1/s', group: '/v1/g', alias: '/v1/a', batch: '/v1/b',
+} as const satisfies Record<(typeof SEGMENT_KINDS)[number] | 'batch', string>;
 
 /** Browser analytics.js posts from any origin; errors carry the header too so the page can read them. */
 const cors: onRequestAsyncHookHandler = async (_request, reply) => {
@@ -94,30 +112,34 @@ export function registerSegmentRoutes(app: TandemApp, deps: SegmentDeps): void {
   const tags = ['segment'];
   const security = [{ writeKey: [] }];
 
+  // The browser paths are the same routes under another name: hidden from the OpenAPI document, which
+  // lists each operation once (its description names the alias).
   for (const kind of SEGMENT_KINDS) {
-    app.post(`/v1/${kind}`, {
-      ...common,
-      bodyLimit: MAX_EVENT_BYTES,
-      config: { dialect: 'segment', tooLargeCode: 'event.too_large', inputText: 'replace' },
-      schema: {
-        tags, security, summary: `Segment ${kind} call`,
-        description: 'Segment HTTP Tracking API. Body as Segment documents it; JSON sent as text/plain is accepted.',
-        response: { 200: success },
-      },
-    }, async (request) => {
-      const event = normalizeSingle(kind, request.body, { receivedAt: clock.now(), ip: request.ip });
-      return store(request.workspaceId, [event]);
-    });
+    for (const path of [`/v1/${kind}`, BROWSER_PATHS[kind]]) {
+      app.post(path, {
+        ...common,
+        bodyLimit: MAX_EVENT_BYTES,
+        config: { dialect: 'segment', tooLargeCode: 'event.too_large', inputText: 'replace' },
+        schema: {
+          tags, security, summary: `Segment ${kind} call`, hide: path === BROWSER_PATHS[kind],
+          description: `Segment HTTP Tracking API. Body as Segment documents it; JSON sent as text/plain is accepted. Also at ${BROWSER_PATHS[kind]} (analytics-next).`,
+          response: { 200: success },
+        },
+      }, async (request) => {
+        const event = normalizeSingle(kind, request.body, { receivedAt: clock.now(), ip: request.ip });
+        return store(request.workspaceId, [event]);
+      });
+    }
   }
 
-  for (const path of ['/v1/batch', '/v1/import']) {
+  for (const path of ['/v1/batch', '/v1/import', BROWSER_PATHS.batch]) {
     app.post(path, {
       ...common,
       bodyLimit: MAX_BATCH_BYTES,
       config: { dialect: 'segment', tooLargeCode: 'batch.too_large', inputText: 'replace' },
       schema: {
-        tags, security, summary: path === '/v1/batch' ? 'Segment batch' : 'Segment import (same as batch)',
-        description: 'Up to 2500 calls, 500 KB in all, 32 KB each. Atomic: one invalid call rejects the whole batch.',
+        tags, security, summary: path === '/v1/import' ? 'Segment import (same as batch)' : 'Segment batch', hide: path === BROWSER_PATHS.batch,
+        description: `Up to 2500 calls, 500 KB in all, 32 KB each. Atomic: one invalid call rejects the whole batch.${path === '/v1/batch' ? ` Also at ${BROWSER_PATHS.batch} (analytics-next).` : ''}`,
         response: { 200: success },
       },
     }, async (request) => {
@@ -126,8 +148,9 @@ export function registerSegmentRoutes(app: TandemApp, deps: SegmentDeps): void {
     });
   }
 
-  for (const path of [...SEGMENT_KINDS.map((k) => `/v1/${k}`), '/v1/batch', '/v1/import']) {
-    app.options(path, { config: { dialect: 'segment' }, schema: { hide: true } },
-      async (_request, reply) => reply.status(204).headers(CORS_HEADERS).send());
+  for (const path of [...SEGMENT_KINDS.map((k) => `/v1/${k}`), '/v1/batch', '/v1/import', ...Object.values(BROWSER_PATHS)]) {
+    app.options(path, { config: { dialect: 'segment' }, schema: { hide: true } }, async (request, reply) =>
+      reply.status(204).headers(CORS_HEADERS)
+        .header('access-control-allow-headers', allowHeaders(request.headers['access-control-request-headers'])).send());
   }
 }
