@@ -66,6 +66,8 @@ export interface PersonSuppressionsTable {
   value: string;
   reason: ColumnType<string, string | undefined, string>;
   created_at: ColumnType<Date, Date | string | undefined, never>;
+  /** Shared by the identifiers one delete-and-suppress marked. */
+  deletion_id: string | null;
 }
 
 export type EventKind = 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';

@@ -196,12 +196,26 @@ export function createConsentRepo(db: Queryable) {
       return r && { channel: r.channel, address: r.address, reason: r.reason, source: r.source, createdAt: r.created_at };
     },
 
-    async suppressions(ws: string, opts: { channel?: ConsentChannel | undefined; reason?: SuppressionReason | undefined; limit: number; offset: number }): Promise<Suppression[]> {
-      let q = db.selectFrom('suppressions').selectAll().where('workspace_id', '=', ws);
-      if (opts.channel) q = q.where('channel', '=', opts.channel);
-      if (opts.reason) q = q.where('reason', '=', opts.reason);
-      const rows = await q.orderBy('created_at', 'desc').orderBy('channel').orderBy('address').limit(opts.limit).offset(opts.offset).execute();
-      return rows.map((r) => ({ channel: r.channel, address: r.address, reason: r.reason, source: r.source, createdAt: r.created_at }));
+    /**
+     * The suppression list as users see it, newest first: the address list, plus the emails of people
+     * deleted and suppressed (the people module's marks, reason `deleted_person`), which stop sends as
+     * well and so must not be invisible.
+     */
+    async suppressions(ws: string, opts: { channel?: ConsentChannel | undefined; reason?: SuppressionReason | undefined; address?: string | undefined; limit: number; offset: number }): Promise<Suppression[]> {
+      const people = opts.channel !== 'sms' && (opts.reason === undefined || opts.reason === 'deleted_person');
+      const res = await sql<{ channel: ConsentChannel; address: string; reason: SuppressionReason; source: string; created_at: Date }>`
+        SELECT channel, address, reason, source, created_at FROM suppressions
+        WHERE workspace_id = ${ws}
+          AND (${opts.channel ?? null}::text IS NULL OR channel = ${opts.channel ?? null})
+          AND (${opts.reason ?? null}::text IS NULL OR reason = ${opts.reason ?? null})
+          AND (${opts.address ?? null}::text IS NULL OR address = ${opts.address ?? null})
+        UNION ALL
+        SELECT 'email', value, 'deleted_person', 'person_deleted', created_at FROM person_suppressions
+        WHERE ${people} AND workspace_id = ${ws} AND kind = 'email'
+          AND (${opts.address ?? null}::text IS NULL OR value = ${opts.address ?? null})
+        ORDER BY created_at DESC, channel, address, reason
+        LIMIT ${opts.limit} OFFSET ${opts.offset}`.execute(db);
+      return res.rows.map((r) => ({ channel: r.channel, address: r.address, reason: r.reason, source: r.source, createdAt: r.created_at }));
     },
   };
 }

@@ -25,6 +25,10 @@ const topicBody = z.object({
   doubleOptIn: z.boolean().optional().describe('New subscriptions stay pending until the person confirms by email'),
 }).strict();
 
+const suppressionView = z.object({
+  channel: z.enum(CHANNELS), address: z.string(), reason: z.enum(SUPPRESSION_REASONS), source: z.string().describe('Who put it there: api, bounce, complaint, admin, or person_deleted (a delete-and-suppress of the person with this email)'),
+  createdAt: z.string(),
+});
 const stateView = z.object({
   personId: z.string(),
   topics: z.array(z.object({
@@ -33,6 +37,7 @@ const stateView = z.object({
     updatedAt: z.string().nullable(),
   })),
   unsubscribedAll: z.object({ email: z.boolean(), sms: z.boolean() }),
+  suppressions: z.array(suppressionView).describe("Why nothing is sent to the person's email or phone: each entry that stops it (lift with DELETE /api/suppressions/:channel/:address)"),
 });
 const changeView = z.object({
   ledgerId: z.string(), kind: z.enum(['topic', 'global', 'suppression']), channel: z.enum(TOPIC_CHANNELS),
@@ -44,16 +49,14 @@ const ledgerView = z.object({
   address: z.string().nullable(), topic: z.string().nullable(), from: z.string(), to: z.string(), source: z.enum(SOURCES),
   ip: z.string().nullable(), userAgent: z.string().nullable(), messageId: z.string().nullable(), at: z.string(),
 });
-const suppressionView = z.object({
-  channel: z.enum(CHANNELS), address: z.string(), reason: z.enum(SUPPRESSION_REASONS), source: z.string(), createdAt: z.string(),
-});
 
 const topicOut = (t: Topic): z.infer<typeof topicView> => ({
   id: t.id, key: t.key, name: t.name, description: t.description, default: t.default, channel: t.channel,
   doubleOptIn: t.doubleOptIn, createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString(),
 });
-const stateOut = (s: ConsentState): z.infer<typeof stateView> => ({
+const stateOut = (s: ConsentState, suppressions: Suppression[]): z.infer<typeof stateView> => ({
   ...s, topics: s.topics.map((t) => ({ ...t, updatedAt: t.updatedAt?.toISOString() ?? null })),
+  suppressions: suppressions.map((x) => suppressionOut(x)),
 });
 const changeOut = (c: ConsentChange): z.infer<typeof changeView> => ({
   ledgerId: c.ledgerId, kind: c.kind, channel: c.channel, address: c.address, topic: c.topic, from: c.from, to: c.to,
@@ -75,6 +78,7 @@ export function registerConsentRoutes(app: TandemApp, deps: { consent: ConsentSe
   const tags = ['consent'];
 
   registerConsentPages(app, createPublicConsent(consent));
+  const fullState = async (ws: string, personId: string) => stateOut(await consent.state(ws, personId), await consent.suppressionsOf(ws, personId));
 
   app.get('/api/topics', {
     preHandler, config,
@@ -116,7 +120,7 @@ export function registerConsentRoutes(app: TandemApp, deps: { consent: ConsentSe
       tags, security, summary: "The person's state in every topic and their global unsubscribes",
       params: personParams, querystring: byQuery, response: { 200: stateView },
     },
-  }, async (req) => stateOut(await consent.state(req.workspaceId, await peopleQuery.resolveId(req.workspaceId, req.params.id, req.query.by))));
+  }, async (req) => fullState(req.workspaceId, await peopleQuery.resolveId(req.workspaceId, req.params.id, req.query.by)));
 
   app.put('/api/people/:id/consent', {
     preHandler, config,
@@ -136,7 +140,7 @@ export function registerConsentRoutes(app: TandemApp, deps: { consent: ConsentSe
     const personId = await peopleQuery.resolveId(req.workspaceId, req.params.id, req.query.by);
     const { source, topics, unsubscribedAll, ip, userAgent, messageId } = req.body;
     const changes = await consent.setConsent(req.workspaceId, personId, { topics, unsubscribedAll }, { source, ip, userAgent, messageId });
-    return { changes: changes.map(changeOut), consent: stateOut(await consent.state(req.workspaceId, personId)) };
+    return { changes: changes.map(changeOut), consent: await fullState(req.workspaceId, personId) };
   });
 
   app.get('/api/people/:id/consent/ledger', {
@@ -161,6 +165,7 @@ export function registerConsentRoutes(app: TandemApp, deps: { consent: ConsentSe
     preHandler, config,
     schema: {
       tags, security, summary: 'The suppression list, newest first',
+      description: 'Every address nothing is sent to: bounces, complaints, manual entries, and the emails of people deleted and suppressed (reason deleted_person).',
       querystring: z.object({
         channel: z.enum(CHANNELS).optional(), reason: z.enum(SUPPRESSION_REASONS).optional(),
         limit: z.coerce.number().int().min(1).max(500).default(100), offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
@@ -191,6 +196,7 @@ export function registerConsentRoutes(app: TandemApp, deps: { consent: ConsentSe
     preHandler, config,
     schema: {
       tags, security, summary: 'Take an address off the suppression list',
+      description: "Lifts every entry for the address, a deleted-and-suppressed person's email included (their user ids stay suppressed).",
       params: z.object({ channel: z.enum(CHANNELS), address: text(320).min(1) }), response: { 204: z.null() },
     },
   }, async (req, reply) => {

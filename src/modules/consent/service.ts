@@ -26,7 +26,7 @@ export interface ConsentDeps {
   clock: Clock;
   config: Pick<Config, 'publicUrl'>;
   signing: SigningService;
-  people: Pick<PeopleService, 'isSuppressed' | 'find' | 'suppressedEmails'>;
+  people: Pick<PeopleService, 'isSuppressed' | 'find' | 'suppressedEmails' | 'unsuppressEmail'>;
   peopleQuery: Pick<PeopleQueryService, 'get'>;
   workspaces: Pick<WorkspaceService, 'get'>;
   onChange?: ConsentHook | undefined;
@@ -265,12 +265,17 @@ export function createConsentService(deps: ConsentDeps) {
       });
     },
 
-    /** Takes an address off the list; false when it was not on it. People deleted-and-suppressed stay suppressed. */
+    /**
+     * Takes an address off every list that stops sends to it: the suppression list and, for email, a
+     * deleted-and-suppressed person's email mark (their user ids stay suppressed: they are not an
+     * address). False when it was on neither.
+     */
     async unsuppress(ws: string, channel: ConsentChannel, address: string, ctx: ConsentContext = { source: 'admin' }): Promise<boolean> {
       const clean = normaliseAddress(channel, address);
       const personId = channel === 'email' ? await deps.people.find(ws, { email: clean }) : undefined;
+      const lifted = channel === 'email' && await deps.people.unsuppressEmail(ws, clean);
       return db.transaction().execute(async (tx) => {
-        if (!(await createConsentRepo(tx).deleteSuppression(ws, channel, clean))) return false;
+        if (!(await createConsentRepo(tx).deleteSuppression(ws, channel, clean)) && !lifted) return false;
         await record(tx, ws, {
           personId: personId ?? null, kind: 'suppression', channel, address: clean, topic: null, from: 'suppressed', to: 'allowed',
           source: ctx.source, at: clock.now(), ip: ctx.ip ?? null, userAgent: ctx.userAgent ?? null, messageId: ctx.messageId ?? null,
@@ -282,6 +287,18 @@ export function createConsentService(deps: ConsentDeps) {
     /** The list entry for an address (any spelling of it), if suppressed. */
     async suppression(ws: string, channel: ConsentChannel, address: string): Promise<Suppression | undefined> {
       return createConsentRepo(db).suppression(ws, channel, normaliseAddress(channel, address));
+    },
+
+    /** Every entry that stops sends to the person's email or phone (why they are suppressed), newest first. */
+    async suppressionsOf(ws: string, personId: string): Promise<Suppression[]> {
+      const p = await mustContact(ws, personId);
+      const repo = createConsentRepo(db);
+      const out: Suppression[] = [];
+      for (const channel of ['email', 'sms'] as const) {
+        const address = addressFor(p, channel);
+        if (address !== null) out.push(...await repo.suppressions(ws, { channel, address, limit: 50, offset: 0 }));
+      }
+      return out;
     },
 
     suppressions(ws: string, opts: { channel?: ConsentChannel | undefined; reason?: SuppressionReason | undefined; limit?: number | undefined; offset?: number | undefined } = {}): Promise<Suppression[]> {

@@ -163,20 +163,31 @@ export function createPeopleRepo(db: Queryable) {
       return (res.numAffectedRows ?? 0n) > 0n;
     },
 
-    async insertSuppressions(ws: string, rows: Array<{ kind: SuppressionKind; value: string }>, reason: string): Promise<void> {
+    async insertSuppressions(ws: string, rows: Array<{ kind: SuppressionKind; value: string }>, reason: string, deletionId: string | null = null): Promise<void> {
       if (rows.length === 0) return;
       await sql`
-        INSERT INTO person_suppressions (workspace_id, kind, value, reason)
-        SELECT ${ws}, r.kind, r.value, ${reason} FROM jsonb_to_recordset(${json(rows)}::jsonb) AS r(kind text, value text)
+        INSERT INTO person_suppressions (workspace_id, kind, value, reason, deletion_id)
+        SELECT ${ws}, r.kind, r.value, ${reason}, ${deletionId} FROM jsonb_to_recordset(${json(rows)}::jsonb) AS r(kind text, value text)
         ON CONFLICT DO NOTHING`.execute(db);
     },
 
-    async deleteSuppressions(ws: string, rows: Array<{ kind: SuppressionKind; value: string }>): Promise<number> {
-      if (rows.length === 0) return 0;
-      const res = await sql`
-        DELETE FROM person_suppressions s USING jsonb_to_recordset(${json(rows)}::jsonb) AS r(kind text, value text)
-        WHERE s.workspace_id = ${ws} AND s.kind = r.kind AND s.value = r.value`.execute(db);
-      return Number(res.numAffectedRows ?? 0n);
+    /**
+     * Lifts these marks and, with `whole`, every other mark of the same delete-and-suppress (so a user id
+     * lifts the deleted person's email too). Answers what was lifted.
+     */
+    async deleteSuppressions(ws: string, rows: Array<{ kind: SuppressionKind; value: string }>, opts: { whole: boolean }): Promise<Array<{ kind: SuppressionKind; value: string }>> {
+      if (rows.length === 0) return [];
+      const res = await sql<{ kind: SuppressionKind; value: string }>`
+        WITH hit AS (
+          SELECT s.kind, s.value, s.deletion_id FROM person_suppressions s
+          JOIN jsonb_to_recordset(${json(rows)}::jsonb) AS r(kind text, value text) ON s.kind = r.kind AND s.value = r.value
+          WHERE s.workspace_id = ${ws}
+        )
+        DELETE FROM person_suppressions s
+        WHERE s.workspace_id = ${ws} AND ((s.kind, s.value) IN (SELECT kind, value FROM hit)
+          OR (${opts.whole} AND s.deletion_id IN (SELECT deletion_id FROM hit WHERE deletion_id IS NOT NULL)))
+        RETURNING s.kind, s.value`.execute(db);
+      return res.rows;
     },
 
     async upsertDevice(ws: string, personId: string, d: { id: string; platform: string | null; lastUsed: Date | null; attributes: Record<string, unknown> }, at: Date): Promise<void> {

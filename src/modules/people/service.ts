@@ -1,5 +1,6 @@
 // People: find by any identifier, merge, delete (and suppress), devices and objects.
 // Identity resolution for ingest lives in identity.ts and runs inside the ingest transaction.
+import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../clock.ts';
 import type { Db, Queryable } from '../../db/pool.ts';
 import { AppError } from '../../errors.ts';
@@ -63,7 +64,7 @@ export function createPeopleService(deps: { db: Db; clock: Clock }) {
         if (ref.userId) marks.push({ kind: 'user', value: ref.userId });
         if (ref.email) marks.push({ kind: 'email', value: ref.email.toLowerCase() });
         if (ref.anonymousId) marks.push({ kind: 'anonymous', value: ref.anonymousId });
-        await repo.insertSuppressions(ws, marks, 'deleted');
+        await repo.insertSuppressions(ws, marks, 'deleted', `del_${randomBytes(10).toString('hex')}`);
       }
       return id !== undefined;
     });
@@ -105,12 +106,21 @@ export function createPeopleService(deps: { db: Db; clock: Clock }) {
       return remove(ws, ref, true);
     },
 
-    async unsuppress(ws: string, ref: PersonRef): Promise<number> {
+    /**
+     * Lifts a delete-and-suppress named by any of its identifiers: every identifier that deletion
+     * marked, the email included, so nothing stays suppressed out of sight. Answers what was lifted.
+     */
+    async unsuppress(ws: string, ref: PersonRef): Promise<Array<{ kind: SuppressionKind; value: string }>> {
       const rows: Array<{ kind: SuppressionKind; value: string }> = [];
       if (ref.userId) rows.push({ kind: 'user', value: ref.userId });
       if (ref.email) rows.push({ kind: 'email', value: ref.email.toLowerCase() });
       if (ref.anonymousId) rows.push({ kind: 'anonymous', value: ref.anonymousId });
-      return createPeopleRepo(db).deleteSuppressions(ws, rows);
+      return createPeopleRepo(db).deleteSuppressions(ws, rows, { whole: true });
+    },
+
+    /** Lifts only the email mark of a delete-and-suppress (the address-level unsuppress); true when there was one. */
+    async unsuppressEmail(ws: string, email: string): Promise<boolean> {
+      return (await createPeopleRepo(db).deleteSuppressions(ws, [{ kind: 'email', value: email.toLowerCase() }], { whole: false })).length > 0;
     },
 
     /** Which of these (lower-cased) email addresses were deleted and suppressed: one statement for all. */
