@@ -165,6 +165,26 @@ describe('link.insecure', () => {
   });
 });
 
+describe('link.unsafe_scheme and link.unguarded', () => {
+  it('warns about a literal script scheme and about links whose scheme comes from data', async () => {
+    const findings = await email({
+      html: html([
+        '<a href="javascript:alert(1)">a</a> <a href="&#106;avascript:x">b</a> <a href="data:text/html,x">c</a>',
+        '<a href="{{ customer.website }}">d</a> <a href="{{ event.url | default: \'#\' }}">e</a> <a href="java{{ x }}">f</a>',
+        '<a href="https://{{ customer.domain }}/p">ok</a> <a href="/p/{{ event.id }}">ok</a> <a href="mailto:{{ customer.email }}">ok</a>',
+        '<a href="{% view_in_browser_url %}">ok</a> <a href="{% unsubscribe_url %}">ok</a> <a href="https://example.com">ok</a>',
+      ].join('\n')),
+      subject: 's',
+    });
+    expect(only(findings, 'link.unsafe_scheme').map((f) => [f.severity, f.url, f.line])).toEqual([
+      ['warning', 'javascript:alert(1)', 2], ['warning', 'javascript:x', 2], ['warning', 'data:text/html,x', 2],
+    ]);
+    expect(only(findings, 'link.unguarded').map((f) => [f.severity, f.url, f.line])).toEqual([
+      ['warning', '{{ customer.website }}', 3], ['warning', "{{ event.url | default: '#' }}", 3], ['warning', 'java{{ x }}', 3],
+    ]);
+  });
+});
+
 describe('html.too_large', () => {
   it('warns above 102 KB and says the size', async () => {
     const big = await email({ html: html(`<p>${'x'.repeat(110 * 1024)}</p>`), subject: 's' });

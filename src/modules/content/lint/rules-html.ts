@@ -1,5 +1,6 @@
 // Rules over the compiled HTML of an email: outside images, missing alt text, http:// links and
 // the size at which Gmail clips a message.
+import { isUnsafeLink } from '../render/safe-links.ts';
 import { isHosted, isLiquidValued, isNonWebLink, scanHtml } from './html.ts';
 import type { LintFinding } from './types.ts';
 
@@ -30,6 +31,8 @@ export function htmlFindings({ html, hostedAssetPrefixes, lineOf }: HtmlRuleInpu
   const external = new Set<string>();
   const insecure = new Set<string>();
   for (const u of scanHtml(html)) {
+    const scheme = linkSchemeFinding(u.kind === 'link' ? u.url : undefined);
+    if (scheme) findings.push({ ...scheme, part: 'body', url: u.url, ...at(lineOf(u.url, u.line)) });
     if (isLiquidValued(u.url)) {
       if (u.source === 'img' && !u.alt?.trim()) {
         findings.push({ rule: 'image.alt_missing', severity: 'warning', part: 'body', url: u.url, ...at(lineOf(u.url, u.line)),
@@ -55,6 +58,33 @@ export function htmlFindings({ html, hostedAssetPrefixes, lineOf }: HtmlRuleInpu
     }
   }
   return findings;
+}
+
+// Tandem's own link outputs print signed URLs of this installation.
+const OWN_LINK = /^\{[{%]-?\s*(?:unsubscribe_url|view_in_browser_url|manage_subscription_preferences_url|preferences_url|message\.(?:unsubscribe_url|preferences_url|view_in_browser_url))\b/;
+// What, written before the Liquid, fixes the scheme: a safe scheme, or a relative start.
+const SCHEME_GUARD = /^(?:https?:\/\/|mailto:|tel:|[/#?.])/i;
+
+/**
+ * A link whose scheme is not http, https, mailto or tel (the render turns it into "#"), or whose scheme
+ * comes from data: `href="{{ customer.website }}"` sends `javascript:…` as written unless the template
+ * fixes the scheme first (`https://{{ … }}`, a path).
+ */
+function linkSchemeFinding(url: string | undefined): Pick<LintFinding, 'rule' | 'severity' | 'message'> | undefined {
+  if (url === undefined) return undefined;
+  if (!isLiquidValued(url)) {
+    return isUnsafeLink(url) ? {
+      rule: 'link.unsafe_scheme', severity: 'warning',
+      message: `The link ${url.slice(0, 200)} is not http, https, mailto or tel; it is sent as "#".`,
+    } : undefined;
+  }
+  const start = Math.min(...['{{', '{%'].map((m) => url.indexOf(m)).filter((i) => i >= 0));
+  const before = url.slice(0, start).trim();
+  if (before === '' ? OWN_LINK.test(url) : SCHEME_GUARD.test(before)) return undefined;
+  return {
+    rule: 'link.unguarded', severity: 'warning',
+    message: `The link ${url.slice(0, 200)} takes its scheme from data: write the scheme first (https://{{ … }}) so a value like "javascript:" cannot become the link (it is sent as "#").`,
+  };
 }
 
 /** 1-based line of the first occurrence of `needle` in `text`, or undefined. */

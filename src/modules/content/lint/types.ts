@@ -30,6 +30,8 @@ export const LINT_RULES = [
   'image.external',
   'image.alt_missing',
   'link.insecure',
+  'link.unsafe_scheme',
+  'link.unguarded',
   'html.too_large',
   'variable.unknown',
 ] as const;

@@ -9,6 +9,7 @@ import { createSafeLiquid, defaultLimits, type PartialMap, type RenderLimits, ty
 import { Lru } from './lru.ts';
 import { compileMjml, type RenderWarning } from './mjml.ts';
 import type { RenderData } from './scope.ts';
+import { neutraliseUnsafeLinks } from './safe-links.ts';
 import { htmlToTextTemplate, tidyText } from './text.ts';
 
 export interface TemplateSource {
@@ -169,7 +170,7 @@ export class Renderer {
     const [subject = '', html = '', text = ''] = parts;
     return {
       subject: subject.replace(/\s+/g, ' ').trim(),
-      html,
+      html: neutraliseUnsafeLinks(html),
       text: tidyText(text),
       warnings: [...compiled.warnings],
     };
