@@ -46,6 +46,7 @@ export const errorCatalogue = {
   'message.not_found': { status: 404, message: 'No such message in this workspace.' },
   'send.no_recipient': { status: 400, message: 'The send names no recipient: give `to`, or identifiers of a person with an address.' },
   'send.template_not_found': { status: 404, message: 'No template with this id or name in the workspace.' },
+  'send.test_failed': { status: 502, message: "The workspace's sender refused or could not take the test send." },
   'idempotency.key_reused': { status: 422, message: 'This Idempotency-Key was used with a different request body.' },
   'dev_inbox.not_found': { status: 404, message: 'No such message in the dev inbox.' },
   'asset.not_found': { status: 404, message: 'No such asset.' },

@@ -235,7 +235,7 @@ function renderCases(): Case[] {
     },
     {
       route: 'POST /api/content/templates/:id/test-send', path: `${tpl}/test-send`, auth: 'app', body: { to: '+15550001111' }, status: 202,
-      expect: { devInboxId: STR, deliveredTo: 'dev-inbox', rendered: like({ sms: { body: 'Hi' } }) },
+      expect: { devInboxId: STR, deliveredTo: 'dev-inbox', senderId: null, providerMessageId: null, rendered: like({ sms: { body: 'Hi' } }) },
       bad: { body: {}, status: 400, code: 'request.invalid', field: 'to' },
     },
     {
@@ -357,7 +357,7 @@ function consentCases(): Case[] {
   });
   const topicBody = { key: 'created-topic', name: 'Created', default: 'opt_in', channel: 'email' };
   const noTopic = { path: '/api/topics/top_00000000000000000000', status: 404, code: 'topic.not_found', field: 'id' };
-  const state = { personId: STR, topics: some([like({ key: 'seed-topic', state: STR, explicit: expect.any(Boolean) as unknown })]), unsubscribedAll: { email: expect.any(Boolean) as unknown, sms: false } };
+  const state = { personId: STR, topics: some([like({ key: 'seed-topic', state: STR, explicit: expect.any(Boolean) as unknown })]), unsubscribedAll: { email: expect.any(Boolean) as unknown, sms: false }, suppressions: ARRAY };
   const page = (text: string) => ({
     status: 200, expect: contains(text),
     check: (res: Response) => {

@@ -78,7 +78,7 @@ export function createModuleServices(deps: Deps, base: { workspaces: WorkspaceSe
   content.onChange((workspaceId) => templates.forget(workspaceId));
   const previews = createPreviewService({ db: deps.db, templates, content, peopleQuery, config: deps.config });
   const domains = createDomainService({ db: deps.db, clock: deps.clock });
-  const composer = createMessageComposer({ templates, renderer, config: deps.config });
+  const composer = createMessageComposer({ templates, renderer, config: deps.config, workspaces: base.workspaces });
   const senders = createSenderService({ db: deps.db, clock: deps.clock, allowPrivate: deps.config.outboundAllowPrivate, ...(deps.providerDeps ? { providerDeps: deps.providerDeps } : {}) });
   const delivery = createDeliveryService({ db: deps.db, clock: deps.clock, log: deps.log, config: deps.config, composer, domains, peopleQuery, devInbox, senders, workspaces: base.workspaces });
   const transactional = createTransactionalService({ db: deps.db, clock: deps.clock, delivery, content, peopleQuery });

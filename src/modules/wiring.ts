@@ -41,6 +41,9 @@ export function connectModules(s: ModuleServices): void {
     });
   });
 
+  // A template's test send goes through the workspace's sender when it has one (dev inbox otherwise).
+  s.templates.useTestSender((ws, e) => s.delivery.sendTest(ws, e));
+
   s.delivery.useConsent({
     check: (ws, who, what) => s.consent.check(ws, who, what),
     links: (ws, opts) => s.consent.links(ws, opts),

@@ -17,6 +17,11 @@ export interface UnsubscribeLinks {
 
 export interface ComposedEmail {
   from: { address: string; name?: string };
+  /**
+   * true when the request or the template named the from address; false when it is the workspace's
+   * fromAddress (or the no-reply fallback), which the sender's own `from` then replaces.
+   */
+  fromExplicit?: boolean;
   replyTo?: string;
   subject: string;
   html: string;
@@ -41,7 +46,7 @@ export interface SendRequest {
   locale?: string;
 }
 
-function parseAddress(raw: string): { address: string; name?: string } {
+export function parseAddress(raw: string): { address: string; name?: string } {
   const m = /^\s*"?([^"<]*?)"?\s*<([^>]+)>\s*$/.exec(raw);
   if (m?.[2]) return { address: m[2].trim(), ...(m[1]?.trim() ? { name: m[1].trim() } : {}) };
   return { address: raw.trim() };
@@ -52,8 +57,21 @@ export function messageIdHeader(messageId: string, publicUrl: string): string {
   return tandemMessageIdHeader(messageId, new URL(publicUrl).hostname);
 }
 
-export function createMessageComposer(deps: { templates: TemplateRenderService; renderer: Renderer; config: Pick<Config, 'publicUrl'> }) {
+export function createMessageComposer(deps: {
+  templates: TemplateRenderService; renderer: Renderer; config: Pick<Config, 'publicUrl'>;
+  /** The workspace's sending defaults (fromName, fromAddress, replyTo), read by inline sends. */
+  workspaces: { get(id: string, opts?: { maxAgeMs?: number }): Promise<{ settings: { fromName?: string; fromAddress?: string; replyTo?: string } }> };
+}) {
   const host = new URL(deps.config.publicUrl).hostname;
+
+  /** The workspace's from (and reply-to), as template sends use it; a few seconds old at most. */
+  async function workspaceFrom(ws: string): Promise<{ from: { address: string; name?: string }; replyTo?: string }> {
+    const s = (await deps.workspaces.get(ws, { maxAgeMs: 5_000 })).settings;
+    return {
+      from: { address: s.fromAddress || `no-reply@${host}`, ...(s.fromName ? { name: s.fromName } : {}) },
+      ...(s.replyTo ? { replyTo: s.replyTo } : {}),
+    };
+  }
 
   function context(m: MessageRow, person: RenderContextInput['person'], request: SendRequest, links: UnsubscribeLinks | undefined, viewUrl?: string): RenderContextInput {
     const renderLinks: RenderLinks = {
@@ -80,6 +98,7 @@ export function createMessageComposer(deps: { templates: TemplateRenderService; 
         const fromRaw = request.inline?.from;
         out = {
           from: fromRaw ? parseAddress(fromRaw) : { address: e.fromAddress ?? `no-reply@${host}`, ...(e.fromName ? { name: e.fromName } : {}) },
+          fromExplicit: fromRaw !== undefined || e.fromOwn,
           ...(e.replyTo ? { replyTo: e.replyTo } : {}),
           subject: e.subject, html: e.html, text: e.text, marketing: r.marketing, topic: r.topic, templateVersion: r.version,
         };
@@ -93,9 +112,13 @@ export function createMessageComposer(deps: { templates: TemplateRenderService; 
         // plaintext_body, when given, replaces the text made from the HTML.
         const text = inline.plaintextBody === undefined ? r.text
           : deps.renderer.renderTexts(deps.renderer.compileTexts(`${key}:text`, { text: inline.plaintextBody }), data)['text'] ?? '';
+        // The same from as a template send: the request's, else (after the sender's own) the workspace's.
+        const defaults = await workspaceFrom(ws);
+        const replyTo = inline.replyTo ?? defaults.replyTo;
         out = {
-          from: inline.from ? parseAddress(inline.from) : { address: `no-reply@${host}` },
-          ...(inline.replyTo ? { replyTo: inline.replyTo } : {}),
+          from: inline.from ? parseAddress(inline.from) : defaults.from,
+          fromExplicit: inline.from !== undefined,
+          ...(replyTo ? { replyTo } : {}),
           subject: r.subject, html: r.html, text, marketing: false, topic: null, templateVersion: null,
         };
       }

@@ -14,7 +14,7 @@ import type { Logger } from '../../logger.ts';
 import { removeWaitingJobs } from '../../worker/jobs.ts';
 import type { RenderPerson } from '../content/index.ts';
 import type { PeopleQueryService } from '../people/index.ts';
-import type { ComposedEmail, MessageComposer, UnsubscribeLinks } from './compose-message.ts';
+import { parseAddress, type ComposedEmail, type MessageComposer, type UnsubscribeLinks } from './compose-message.ts';
 import type { DomainService } from './domains.ts';
 import type { SenderLimiter } from './limiter.ts';
 import { sendJobKey, type OutcomeWriter } from './outcomes.ts';
@@ -38,7 +38,11 @@ export interface ConsentGate {
 /** Rewrites a rendered email before it is sent; the message row is given for its id and workspace. */
 export type EmailTransform = (ws: string, m: MessageRow, email: ComposedEmail) => Promise<ComposedEmail>;
 
-export interface ResolvedSender { sender: EmailSender; id: string; rate: number; concurrency: number }
+export interface ResolvedSender {
+  sender: EmailSender; id: string; rate: number; concurrency: number;
+  /** The sender's own from ("Name <address>"), used when the message does not name one. */
+  from?: string | undefined;
+}
 
 /** Exponential backoff with ±20% jitter: 10 s, 20 s, 40 s … capped at an hour. */
 export function backoffMs(attempt: number, random: () => number = Math.random): number {
@@ -133,15 +137,17 @@ export function createSendBatch(deps: {
       await done(ws, m, { status: 'suppressed', data: { reason: verdict.reason }, statusReason: verdict.reason });
       return;
     }
-    const { sender, id: senderId, rate, concurrency } = await deps.emailSender(ws, m.source);
-    const dkim = await deps.domains.dkimFor(ws, email.from.address);
+    const { sender, id: senderId, rate, concurrency, from: senderFrom } = await deps.emailSender(ws, m.source);
+    // From: the request's or template's own > the sender's > the workspace's (explicit > sender > workspace).
+    const from = email.fromExplicit === false && senderFrom ? parseAddress(senderFrom) : email.from;
+    const dkim = await deps.domains.dkimFor(ws, from.address);
     const result = await limiter.run(senderId, { rate, concurrency }, () => sender.send({
-      from: email.from, to: { address: m.to }, ...(email.replyTo ? { replyTo: email.replyTo } : {}),
+      from, to: { address: m.to }, ...(email.replyTo ? { replyTo: email.replyTo } : {}),
       subject: email.subject, html: email.html, text: email.text, headers: email.headers, messageId: m.id, dkim,
     }));
     await done(ws, m, { status: 'sent', data: { provider: sender.name }, sent: {
       senderId, provider: sender.name, providerMessageId: result.providerMessageId, sentAt: clock.now(),
-      fromAddress: email.from.name ? `${email.from.name} <${email.from.address}>` : email.from.address,
+      fromAddress: from.name ? `${from.name} <${from.address}>` : from.address,
       templateVersion: email.templateVersion,
       ...(m.retain ? { subject: email.subject, html: email.html, text: email.text } : { subject: null, html: null, text: null }),
     } });

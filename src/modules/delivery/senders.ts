@@ -28,7 +28,7 @@ export const senderInput = z.strictObject({
   channel: z.enum(['email', 'sms']),
   config: senderConfig.describe('kind: smtp | ses | postmark | sendgrid | mailgun | resend | twilio, and its settings'),
   inbound: inboundSecrets,
-  from: z.string().min(1).max(320).optional().describe('SMS: the number (E.164) messages come from, unless the config names a Messaging Service'),
+  from: z.string().min(1).max(320).optional().describe('Email: the From ("Name <address>") of messages that name none, before the workspace fromAddress. SMS: the number (E.164) messages come from, unless the config names a Messaging Service'),
   isDefault: z.boolean().default(true),
   ratePerSecond: z.number().positive().max(100_000).default(50),
   concurrency: z.number().int().min(1).max(500).default(5),

@@ -12,7 +12,8 @@ import { decodeCursor, pageOf } from '../../db/keyset.ts';
 import type { Logger } from '../../logger.ts';
 import { enqueueJob } from '../../worker/jobs.ts';
 import type { PeopleQueryService } from '../people/index.ts';
-import type { MessageComposer } from './compose-message.ts';
+import { AppError } from '../../errors.ts';
+import { messageIdHeader, parseAddress, type MessageComposer } from './compose-message.ts';
 import type { DomainService } from './domains.ts';
 import { SenderLimiter } from './limiter.ts';
 import { createOutcomeWriter, SEND_TASK, sendJobKey, type HookEntry, type MessageEventHook } from './outcomes.ts';
@@ -66,7 +67,11 @@ export function createDeliveryService(deps: {
       if (configured.row.status === 'paused') {
         throw new ProviderError(`The sender "${configured.row.name}" is paused: ${configured.row.pausedReason ?? ''}`, 'rate_limited', undefined, 300_000);
       }
-      return { sender: configured.email, id: configured.row.id, rate: configured.row.ratePerSecond, concurrency: configured.row.concurrency };
+      const from = configured.row.config['from'];
+      return {
+        sender: configured.email, id: configured.row.id, rate: configured.row.ratePerSecond, concurrency: configured.row.concurrency,
+        ...(typeof from === 'string' && from !== '' ? { from } : {}),
+      };
     }
     if (deps.config.smtpUrl) {
       // The operator's own relay (TANDEM_SMTP_URL) is trusted: it may be on localhost or the private network.
@@ -163,6 +168,30 @@ export function createDeliveryService(deps: {
     },
 
     send,
+
+    /**
+     * A template's test send, through the workspace's sender (else TANDEM_SMTP_URL) with the same from
+     * resolution and DKIM as real sends; undefined when neither exists (the caller uses the dev inbox).
+     * No message row, no consent check: it goes to the address the operator typed.
+     */
+    async sendTest(ws: string, e: { to: string; from: { address: string; name?: string }; fromExplicit: boolean; replyTo?: string | undefined; subject: string; html: string; text: string }): Promise<{ senderId: string; provider: string; providerMessageId: string } | undefined> {
+      const configured = await deps.senders.defaultFor(ws, 'email');
+      if (!configured?.email && !deps.config.smtpUrl) return undefined;
+      const { sender, id, from: senderFrom } = await emailSender(ws, 'test');
+      const from = !e.fromExplicit && senderFrom ? parseAddress(senderFrom) : e.from;
+      const messageId = `test_${randomBytes(12).toString('hex')}`;
+      try {
+        const result = await sender.send({
+          from, to: { address: e.to }, ...(e.replyTo ? { replyTo: e.replyTo } : {}), subject: e.subject, html: e.html, text: e.text,
+          headers: { 'Message-ID': messageIdHeader(messageId, deps.config.publicUrl) }, messageId, dkim: await deps.domains.dkimFor(ws, from.address),
+        });
+        return { senderId: id, provider: sender.name, providerMessageId: result.providerMessageId };
+      } catch (err) {
+        // The provider's words stay in the log; the answer is coarse.
+        deps.log.warn({ workspaceId: ws, senderId: id, err: err instanceof Error ? err.message : String(err) }, 'test send failed');
+        throw new AppError('send.test_failed', undefined, { field: 'to' });
+      }
+    },
 
     /** Records a delivery event (from a provider's notification) with the hooks, in its own transaction. */
     async recordEvent(ws: string, m: MessageRow, type: string, status: MessageStatus | undefined, data: Record<string, unknown>): Promise<void> {

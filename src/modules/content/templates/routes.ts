@@ -98,19 +98,30 @@ export function registerTemplateRoutes(app: TandemApp, deps: { templates: Templa
   app.post('/api/content/templates/:id/test-send', {
     preHandler, config,
     schema: {
-      tags, summary: 'Send a rendered test to an address (today: the dev inbox, GET /api/dev-inbox)',
+      tags, summary: "Send a rendered test to an address: through the workspace's default email sender (else TANDEM_SMTP_URL), else to the dev inbox (GET /api/dev-inbox)",
       params: idParams, querystring: byQuery,
       body: previewInput.extend({ to: z.string().min(3).max(320).describe('An email address, or a phone number for SMS') }),
-      response: { 202: z.object({ devInboxId: z.string(), deliveredTo: z.literal('dev-inbox'), rendered: renderedView }) },
+      response: {
+        202: z.object({
+          deliveredTo: z.enum(['dev-inbox', 'sender']).describe('sender: handed to the workspace\'s sender (or TANDEM_SMTP_URL); dev-inbox: no sender exists (SMS tests always)'),
+          devInboxId: z.string().nullable().describe('The dev inbox message (deliveredTo dev-inbox)'),
+          senderId: z.string().nullable().describe('The sender used (deliveredTo sender; "env-smtp" for TANDEM_SMTP_URL)'),
+          providerMessageId: z.string().nullable(),
+          rendered: renderedView,
+        }),
+      },
     },
   }, async (req, reply) => {
     const { to, ...input } = req.body;
     const ctx = await previews.contextFor(req.workspaceId, input);
     const id = await templateId(req.workspaceId, req.params.id, req.query.by);
-    const { message, rendered } = await templates.testSend(req.workspaceId, id, to, {
+    const { message, sent, rendered } = await templates.testSend(req.workspaceId, id, to, {
       version: input.version, locale: input.locale, context: ctx.context,
     });
-    return reply.status(202).send({ devInboxId: message.id, deliveredTo: 'dev-inbox' as const, rendered });
+    return reply.status(202).send({
+      deliveredTo: sent ? 'sender' as const : 'dev-inbox' as const, devInboxId: message?.id ?? null,
+      senderId: sent?.senderId ?? null, providerMessageId: sent?.providerMessageId ?? null, rendered,
+    });
   });
 
   for (const kind of ['layout', 'component', 'snippet'] as const) {

@@ -30,7 +30,11 @@ export interface RenderedMessage {
   topic: string | null;
   /** The translation used; null = the template's own content. */
   locale: string | null;
-  email?: { subject: string; preheader: string | null; fromName: string | null; fromAddress: string | null; replyTo: string | null; html: string; text: string };
+  email?: {
+    subject: string; preheader: string | null; fromName: string | null; fromAddress: string | null; replyTo: string | null; html: string; text: string;
+    /** true when the template names its own from address; false when it is the workspace's (a sender's own from goes first then). */
+    fromOwn: boolean;
+  };
   sms?: { body: string };
   webhook?: { method: string; url: string; headers: Record<string, string>; body: string | null };
   in_app?: { title: string; body: string; buttons: Array<{ label: string; url: string | null; action: string | null }> };
@@ -41,11 +45,18 @@ export interface DevInboxSink {
   deliver(workspaceId: string, m: Omit<DevInboxMessage, 'id' | 'createdAt'>): Promise<DevInboxMessage>;
 }
 
+export interface TestSent { senderId: string; provider: string; providerMessageId: string }
+/** Sends a rendered test email through the workspace's sender; undefined when it has none. */
+export type TestSender = (ws: string, e: {
+  to: string; from: { address: string; name?: string }; fromExplicit: boolean; replyTo?: string; subject: string; html: string; text: string;
+}) => Promise<TestSent | undefined>;
+
 export function createTemplateRenderService(deps: {
   db: Db; renderer: Renderer; workspaces: WorkspaceService; devInbox: DevInboxSink; config: Pick<Config, 'publicUrl'>;
 }) {
   const { renderer, workspaces } = deps;
   const loader = createTemplateLoader({ db: deps.db });
+  let testSender: TestSender | undefined;
 
   async function workspaceData(workspaceId: string): Promise<{ data: Record<string, unknown>; defaultLocale: string | null }> {
     // Read by every send: a few seconds old at most (this process's changes show at once).
@@ -89,6 +100,7 @@ export function createTemplateRenderService(deps: {
           subject: out.subject, preheader: email.preheader ?? null,
           fromName: email.fromName ?? (nonEmpty(settings['from_name']) ?? null),
           fromAddress: email.fromAddress ?? (nonEmpty(settings['from_address']) ?? null),
+          fromOwn: nonEmpty(email.fromAddress) !== undefined,
           replyTo: email.replyTo ?? (nonEmpty(settings['reply_to']) ?? null),
           html: out.html, text: out.text,
         },
@@ -109,13 +121,29 @@ export function createTemplateRenderService(deps: {
       loader.forget(workspaceId);
     },
 
-    /** Test send: renders like a preview and drops the result in the dev inbox (until senders exist). */
-    async testSend(workspaceId: string, templateId: string, to: string, opts: Omit<RenderOptions, 'mode'>): Promise<{ message: DevInboxMessage; rendered: RenderedMessage }> {
+    /** How email test sends reach a real sender (delivery, wired in wiring.ts); without it they go to the dev inbox. */
+    useTestSender(sender: TestSender): void {
+      testSender = sender;
+    },
+
+    /**
+     * Test send: renders like a preview; email goes through the workspace's sender when one exists,
+     * else (and SMS always) to the dev inbox.
+     */
+    async testSend(workspaceId: string, templateId: string, to: string, opts: Omit<RenderOptions, 'mode'>): Promise<{ message: DevInboxMessage | null; sent: TestSent | null; rendered: RenderedMessage }> {
       const rendered = await render(workspaceId, templateId, { ...opts, mode: 'preview' });
       if (rendered.channel !== 'email' && rendered.channel !== 'sms') {
         throw new AppError('content.wrong_channel', 'Test sends are for email and SMS templates.', { field: 'to' });
       }
       const email = rendered.email;
+      if (email && testSender) {
+        const sent = await testSender(workspaceId, {
+          to, subject: `[Test] ${email.subject}`, html: email.html, text: email.text, fromExplicit: email.fromOwn,
+          from: { address: email.fromAddress ?? `no-reply@${new URL(deps.config.publicUrl).hostname}`, ...(email.fromName ? { name: email.fromName } : {}) },
+          ...(email.replyTo ? { replyTo: email.replyTo } : {}),
+        });
+        if (sent) return { message: null, sent, rendered };
+      }
       const from = email?.fromAddress ? (email.fromName ? `${email.fromName} <${email.fromAddress}>` : email.fromAddress) : null;
       const message = await deps.devInbox.deliver(workspaceId, {
         channel: rendered.channel, source: 'test', to, from,
@@ -123,7 +151,7 @@ export function createTemplateRenderService(deps: {
         html: email?.html ?? null, text: email?.text ?? rendered.sms?.body ?? null,
         meta: { templateId, templateName: rendered.templateName, version: rendered.version, locale: rendered.locale },
       });
-      return { message, rendered };
+      return { message, sent: null, rendered };
     },
 
     /** The compiled HTML (Liquid not yet run) of the published version, else the latest draft. */
