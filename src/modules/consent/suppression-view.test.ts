@@ -22,7 +22,7 @@ async function identify(userId: string, email: string): Promise<string | undefin
 async function listed(address: string): Promise<Array<{ reason: string; source: string }>> {
   const res = await app('GET', '/api/suppressions?channel=email');
   expect(res.statusCode).toBe(200);
-  return (res.json() as { suppressions: Array<{ address: string; reason: string; source: string }> }).suppressions
+  return res.json<{ suppressions: Array<{ address: string; reason: string; source: string }> }>().suppressions
     .filter((s) => s.address === address).map(({ reason, source }) => ({ reason, source }));
 }
 
@@ -30,7 +30,7 @@ async function listed(address: string): Promise<Array<{ reason: string; source: 
 async function sendTo(to: string): Promise<string> {
   const res = await app('POST', '/v1/send/email', { to, subject: 'Hello', body: '<p>Hi</p>' });
   expect(res.statusCode).toBe(200);
-  const id = (res.json() as { delivery_id: string }).delivery_id;
+  const id = res.json<{ delivery_id: string }>().delivery_id;
   await t.services.delivery.send(ws.workspaceId, id);
   return (await t.services.delivery.message(ws.workspaceId, id))?.status ?? 'missing';
 }
@@ -74,7 +74,7 @@ describe('suppression state', () => {
 
   it('a person\'s consent view says why they are suppressed, until it is lifted', async () => {
     const id = await identify('bounced', 'Bounced@Example.com');
-    const view = async () => (await app('GET', `/api/people/${id}/consent`)).json() as { suppressions: Array<{ channel: string; address: string; reason: string; source: string }> };
+    const view = async () => (await app('GET', `/api/people/${id}/consent`)).json<{ suppressions: Array<{ channel: string; address: string; reason: string; source: string }> }>();
     expect((await view()).suppressions).toEqual([]);
     await t.services.consent.suppress(ws.workspaceId, 'email', 'bounced@example.com', 'hard_bounce', 'bounce');
     expect((await view()).suppressions).toMatchObject([{ channel: 'email', address: 'bounced@example.com', reason: 'hard_bounce', source: 'bounce' }]);
