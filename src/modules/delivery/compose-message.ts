@@ -111,7 +111,7 @@ export function createMessageComposer(deps: {
         });
         // plaintext_body, when given, replaces the text made from the HTML.
         const text = inline.plaintextBody === undefined ? r.text
-          : deps.renderer.renderTexts(deps.renderer.compileTexts(`${key}:text`, { text: inline.plaintextBody }), data)['text'] ?? '';
+          : (await deps.renderer.renderTexts(deps.renderer.compileTexts(`${key}:text`, { text: inline.plaintextBody }), data))['text'] ?? '';
         // The same from as a template send: the request's, else (after the sender's own) the workspace's.
         const defaults = await workspaceFrom(ws);
         const replyTo = inline.replyTo ?? defaults.replyTo;
@@ -144,7 +144,7 @@ export function createMessageComposer(deps: {
       }
       const body = request.sms?.body ?? '';
       const key = `inline-sms:${createHash('sha256').update(body).digest('hex')}`;
-      const texts = deps.renderer.renderTexts(deps.renderer.compileTexts(key, { body }), buildRenderData(ctx));
+      const texts = await deps.renderer.renderTexts(deps.renderer.compileTexts(key, { body }), buildRenderData(ctx));
       return { body: texts['body'] ?? '', marketing: false, topic: null, templateVersion: null };
     },
   };

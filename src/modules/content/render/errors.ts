@@ -4,7 +4,7 @@
 import { LiquidError, RenderError, UndefinedVariableError } from 'liquidjs';
 import { AppError } from '../../../errors.ts';
 
-export type LimitKind = 'time' | 'memory' | 'output' | 'partial_depth' | 'stack';
+export type LimitKind = 'time' | 'memory' | 'array' | 'output' | 'partial_depth' | 'stack' | 'deadline';
 
 /** Thrown by our own bounds (output size, partial nesting); LiquidJS wraps it as originalError. */
 export class RenderLimitError extends Error {

@@ -12,12 +12,12 @@
 // with another on the event loop, which is what makes the per-engine nesting counter sound.
 import { randomBytes } from 'node:crypto';
 import {
+  Context,
   IncludeTag,
   LayoutTag,
   Liquid,
   RenderTag,
   Tag,
-  type Context,
   type Emitter,
   type FS,
   type Parser,
@@ -25,6 +25,7 @@ import {
   type Template,
   type TopLevelToken,
 } from 'liquidjs';
+import { boundArrayFilters, boundedMemory } from './bounds.ts';
 import { RenderLimitError } from './errors.ts';
 
 export interface RenderLimits {
@@ -38,6 +39,16 @@ export interface RenderLimits {
   outputChars: number;
   /** How deep {% render %} / {% include %} / {% layout %} may nest. */
   partialDepth: number;
+  /** Largest single allocation (a range's length, a string a filter builds), within `memory` (bounds.ts). */
+  allocation: number;
+  /** Longest array an array filter (sort, uniq, map, where…) accepts (bounds.ts). */
+  arrayItems: number;
+  /** Longest MJML source, in characters, checked before MJML runs (it expands ~10x into HTML). */
+  mjmlChars: number;
+  /** Hard deadline of one render in the pool: the thread is terminated (pool.ts). */
+  deadlineMs: number;
+  /** Hard deadline of one compile (MJML, text part, parse) in the pool. */
+  compileDeadlineMs: number;
 }
 
 export const defaultLimits: RenderLimits = Object.freeze({
@@ -46,6 +57,11 @@ export const defaultLimits: RenderLimits = Object.freeze({
   memory: 16 * 1024 * 1024,
   outputChars: 1024 * 1024,
   partialDepth: 10,
+  allocation: 250_000,
+  arrayItems: 10_000,
+  mjmlChars: 64 * 1024,
+  deadlineMs: 2_000,
+  compileDeadlineMs: 10_000,
 });
 
 /** The three link tags; Customer.io's names plus Tandem's shorter alias for the preference centre. */
@@ -207,6 +223,7 @@ export function createSafeLiquid({ partials, limits, escapeHtml = false, separat
   }
   const partSeparator = separator ?? `\u0000${randomBytes(12).toString('hex')}\u0000`;
   const partTagName = `tandem_part_${randomBytes(8).toString('hex')}`;
+  boundArrayFilters(engine, limits.arrayItems);
   engine.registerTag(partTagName, partTag(state, partSeparator));
   engine.registerTag('render', bounded(RenderTag, state, limits.partialDepth));
   engine.registerTag('include', bounded(IncludeTag, state, limits.partialDepth));
@@ -220,7 +237,10 @@ export function createSafeLiquid({ partials, limits, escapeHtml = false, separat
     render(templates, data) {
       state.depth = 0;
       state.mode = 'plain';
-      const out: unknown = engine.renderSync(templates, {}, { globals: data });
+      // Our memory limiter for this render: LiquidJS's total budget plus a bound on one allocation.
+      const memoryLimit = boundedMemory(limits.memory, limits.allocation) as Context['memoryLimit'];
+      const ctx = new Context({}, engine.options, { globals: data, sync: true }, { memoryLimit, liquid: engine });
+      const out: unknown = engine.renderSync(templates, ctx);
       const text = typeof out === 'string' ? out : String(out);
       if (text.length > limits.outputChars) {
         throw new RenderLimitError('output', `output larger than ${limits.outputChars} characters`);

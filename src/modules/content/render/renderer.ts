@@ -1,94 +1,91 @@
-// The rendering pipeline. Per template version (the caller's `key`): check the Liquid of the source
-// as written (so syntax errors point at the author's lines), compile MJML to HTML with CSS inlined,
-// derive the plain-text template, and parse all of it with a safe Liquid engine; the result is
-// cached in an LRU. Per person only Liquid runs, over the compiled HTML, text and subject.
-import type { Template } from 'liquidjs';
+// The renderer every caller uses (sends, previews, test sends, transactional sends, lint, view in
+// browser). It checks sizes before anything parses, keeps the sources of recent template versions
+// (so a version is loaded and composed once), and hands all parsing, MJML and Liquid to the render
+// threads (pool.ts), each of which keeps its own compile cache (worker.ts). Nothing user-supplied
+// runs on the calling thread, and every error that comes back is a stable template error: a
+// template that failed once fails again, so callers treat these as permanent.
 import { AppError } from '../../../errors.ts';
-import { toTemplateError, type Locate } from './errors.ts';
-import { createSafeLiquid, defaultLimits, type PartialMap, type RenderLimits, type SafeLiquid } from './liquid.ts';
+import { checkSizes, checkTextSizes, type RenderInput, type RenderResult, type TemplateSource } from './engine.ts';
+import { defaultLimits, type RenderLimits } from './liquid.ts';
 import { Lru } from './lru.ts';
-import { compileMjml, type RenderWarning } from './mjml.ts';
+import type { RenderWarning } from './mjml.ts';
+import { RenderPool, type RenderPoolStats } from './pool.ts';
+import type { RenderReply, RenderRequest, RenderValue } from './protocol.ts';
 import type { RenderData } from './scope.ts';
-import { neutraliseUnsafeLinks } from './safe-links.ts';
-import { htmlToTextTemplate, tidyText } from './text.ts';
 
-export interface TemplateSource {
-  /**
-   * Identifies this exact content: template version plus the versions of its layout, components
-   * and snippets (for example "tpl:42@7/layout:3@2/…" or a hash). A new key means a new compile.
-   */
-  key: string;
-  /** MJML with Liquid; or `html` (HTML with Liquid) for code-mode templates. */
-  mjml?: string;
-  html?: string;
-  subject?: string;
-  preheader?: string;
-  /** Snippets and components by name, for {% render 'name' %} / {% include 'name' %}. */
-  partials?: PartialMap | Readonly<Record<string, string>>;
-}
+export type { RenderInput, RenderResult, TemplateSource } from './engine.ts';
 
-export interface RenderInput extends TemplateSource {
-  data: RenderData | Record<string, unknown>;
-}
+type Source = Omit<TemplateSource, 'key'>;
+type Data = RenderData | Record<string, unknown>;
 
-export interface RenderResult {
-  subject: string;
-  html: string;
-  text: string;
-  warnings: RenderWarning[];
-}
-
+/** A compiled template version: its HTML (Liquid not yet run) and MJML warnings. */
 export interface CompiledTemplate {
   readonly key: string;
   readonly html: string;
   readonly warnings: readonly RenderWarning[];
-  readonly engine: SafeLiquid;
-  /** Subject, HTML and text as one Liquid template (one render, one budget), split by the engine's separator. */
-  readonly combined: Template[];
-  readonly locate: Locate;
 }
 
+/** Named Liquid strings (SMS body, webhook parts…), size-checked; parsed in the threads. */
 export interface CompiledTexts {
   readonly key: string;
-  readonly engine: SafeLiquid;
-  readonly templates: ReadonlyMap<string, Template[]>;
 }
+
+interface TemplateEntry extends CompiledTemplate { readonly source: Source }
+interface TextsEntry extends CompiledTexts {
+  readonly parts: Record<string, string>;
+  readonly partials: TemplateSource['partials'];
+}
+
+export type RenderOp = RenderRequest['op'];
+/** Called once per request with its outcome ('ok', or the error's kind) and its time, queue included. */
+export type RenderObserver = (op: RenderOp, outcome: string, seconds: number) => void;
 
 export interface RendererOptions {
   limits?: Partial<RenderLimits>;
-  /** Compiled template versions kept in memory. */
+  /** Compiled template versions kept (here and in each thread). */
   cacheSize?: number;
+  /** Render threads of this renderer's own pool; default: one pool shared by the process. */
+  threads?: number;
+  observer?: RenderObserver;
 }
 
-const PREHEADER_STYLE =
-  'display:none;font-size:1px;line-height:1px;max-height:0;max-width:0;opacity:0;overflow:hidden;mso-hide:all;';
+let shared: RenderPool | undefined;
+let renderers = 0;
 
-function toPartialMap(partials: TemplateSource['partials']): PartialMap {
-  if (!partials) return new Map();
-  if (partials instanceof Map) return partials as PartialMap;
-  return new Map(Object.entries(partials as Record<string, string>));
-}
-
-// Put the preheader first in <body>, hidden; the text part skips it by its class.
-function withPreheader(html: string, preheader: string): string {
-  const div = `<div class="tandem-preheader" style="${PREHEADER_STYLE}">${preheader}</div>`;
-  const body = /<body[^>]*>/i.exec(html);
-  if (!body) return div + html;
-  const at = body.index + body[0].length;
-  return html.slice(0, at) + div + html.slice(at);
+function outcomeOf(err: unknown): string {
+  if (!(err instanceof AppError)) return 'unavailable';
+  if (err.code === 'template.render_limit' && err.details['limit'] === 'deadline') return 'deadline';
+  return err.code.replace(/^template\./, '');
 }
 
 export class Renderer {
   readonly limits: RenderLimits;
-  private readonly cache: Lru<string, Promise<CompiledTemplate>>;
-  private readonly texts: Lru<string, CompiledTexts>;
-  /** Counters for tests and metrics. */
-  readonly stats = { compiles: 0, hits: 0 };
+  /** Counters for tests and metrics: versions compiled (and cache hits) here; compiles in threads. */
+  readonly stats = { compiles: 0, hits: 0, threadCompiles: 0 };
+  private readonly cache: Lru<string, Promise<TemplateEntry>>;
+  private readonly texts: Lru<string, TextsEntry>;
+  private readonly pool: RenderPool;
+  private readonly ownPool: boolean;
+  /** Thread caches are shared by every renderer of a pool: keys carry the renderer's own prefix. */
+  private readonly ns = `r${++renderers}:`;
+  private readonly observer: RenderObserver | undefined;
 
   constructor(options: RendererOptions = {}) {
     this.limits = { ...defaultLimits, ...options.limits };
     this.cache = new Lru(options.cacheSize ?? 500);
     this.texts = new Lru(options.cacheSize ?? 500);
+    this.ownPool = options.threads !== undefined;
+    this.pool = this.ownPool ? new RenderPool({ threads: options.threads }) : (shared ??= new RenderPool());
+    this.observer = options.observer;
+  }
+
+  poolStats(): RenderPoolStats {
+    return this.pool.stats();
+  }
+
+  /** Ends this renderer's own threads (a shared pool stays: its idle threads never hold a process). */
+  async close(): Promise<void> {
+    if (this.ownPool) await this.pool.close();
   }
 
   /** Compile (or fetch from the cache) one template version. */
@@ -97,56 +94,25 @@ export class Renderer {
   }
 
   /** Like compile, but the source is built (loaded, composed) only when `key` is not cached. */
-  compileWith(key: string, build: () => Promise<Omit<TemplateSource, 'key'>>): Promise<CompiledTemplate> {
+  compileWith(key: string, build: () => Promise<Source>): Promise<CompiledTemplate> {
     const cached = this.cache.get(key);
     if (cached) {
       this.stats.hits++;
       return cached;
     }
     this.stats.compiles++;
-    const pending = build().then((source) => this.compileUncached({ ...source, key }));
+    const pending = build().then(async ({ mjml, html, subject, preheader, partials }): Promise<TemplateEntry> => {
+      // Only the parts of a source: a caller may pass more (a whole TemplateSource, data).
+      const source: Source = { mjml, html, subject, preheader, partials };
+      checkSizes(source, this.limits);
+      const value = await this.call({ op: 'compile', key: this.ns + key, source, limits: this.limits }, this.limits.compileDeadlineMs);
+      if (value?.op !== 'compile') throw new Error('render thread answered another request');
+      return { key, html: value.html, warnings: value.warnings, source };
+    });
     this.cache.set(key, pending);
     // A failed compile is not cached: the author fixes the template under a new or the same key.
     pending.catch(() => this.cache.delete(key));
     return pending;
-  }
-
-  /**
-   * Named Liquid strings with no HTML (SMS body, webhook URL and body, in-app title…), parsed once
-   * per key and rendered without escaping. Errors name the part.
-   */
-  compileTexts(key: string, parts: Readonly<Record<string, string>>, partials?: TemplateSource['partials']): CompiledTexts {
-    const cached = this.texts.get(key);
-    if (cached) {
-      this.stats.hits++;
-      return cached;
-    }
-    this.stats.compiles++;
-    const engine = createSafeLiquid({ partials: toPartialMap(partials), limits: this.limits });
-    const templates = new Map<string, Template[]>();
-    for (const [name, text] of Object.entries(parts)) {
-      if (text.length > this.limits.parseChars) throw new AppError('template.too_large', undefined, { part: name });
-      try {
-        templates.set(name, engine.parse(text));
-      } catch (err) {
-        throw toTemplateError(err, name);
-      }
-    }
-    const compiled = { key, engine, templates };
-    this.texts.set(key, compiled);
-    return compiled;
-  }
-
-  renderTexts(compiled: CompiledTexts, data: RenderData | Record<string, unknown>): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const [name, template] of compiled.templates) {
-      try {
-        out[name] = compiled.engine.render(template, data);
-      } catch (err) {
-        throw toTemplateError(err, name);
-      }
-    }
-    return out;
   }
 
   async render(input: RenderInput): Promise<RenderResult> {
@@ -154,68 +120,60 @@ export class Renderer {
     return this.renderCompiled(compiled, input.data);
   }
 
-  /** Render one person against a compiled template: Liquid only, synchronous. */
-  renderCompiled(compiled: CompiledTemplate, data: RenderData | Record<string, unknown>): RenderResult {
-    const { engine } = compiled;
-    let out: string;
-    try {
-      out = engine.render(compiled.combined, data);
-    } catch (err) {
-      throw toTemplateError(err, 'body', compiled.locate);
-    }
-    const parts = out.split(`\n${engine.separator}\n`);
-    // The separator is random per compile and holds NUL characters; data cannot forge it in practice,
-    // but if a value did contain it the split would be wrong, so refuse rather than mis-send.
-    if (parts.length !== 3) throw new AppError('template.render_error', 'A value contains the part separator.', {});
-    const [subject = '', html = '', text = ''] = parts;
-    return {
-      subject: subject.replace(/\s+/g, ' ').trim(),
-      html: neutraliseUnsafeLinks(html),
-      text: tidyText(text),
-      warnings: [...compiled.warnings],
-    };
+  /** Render one person against a compiled template (Liquid only, in a thread). */
+  async renderCompiled(compiled: CompiledTemplate, data: Data): Promise<RenderResult> {
+    const entry = compiled as TemplateEntry;
+    const key = this.ns + entry.key;
+    let value = await this.call({ op: 'render', key, data }, this.limits.deadlineMs);
+    // That thread had not compiled this version (or evicted it): it compiles it now.
+    value ??= await this.call({ op: 'render', key, source: entry.source, limits: this.limits, data },
+      this.limits.compileDeadlineMs + this.limits.deadlineMs);
+    if (value?.op !== 'render') throw new Error('render thread answered another request');
+    return value.result;
   }
 
-  private async compileUncached(source: TemplateSource): Promise<CompiledTemplate> {
-    const body = source.mjml ?? source.html;
-    if (body === undefined) throw new AppError('request.invalid', 'A template needs mjml or html.', { field: 'mjml' });
-    const subject = source.subject ?? '';
-    const preheader = source.preheader ?? '';
-    for (const [part, text] of [['body', body], ['subject', subject], ['preheader', preheader]] as const) {
-      if (text.length > this.limits.parseChars) throw new AppError('template.too_large', undefined, { part });
+  /** Size-check named Liquid strings; they are parsed (once per thread) when first rendered. */
+  compileTexts(key: string, parts: Readonly<Record<string, string>>, partials?: TemplateSource['partials']): CompiledTexts {
+    const cached = this.texts.get(key);
+    if (cached) {
+      this.stats.hits++;
+      return cached;
     }
-    // Outputs in the HTML part are HTML-escaped (`| raw` opts out); subject and text are not.
-    const engine = createSafeLiquid({ partials: toPartialMap(source.partials), limits: this.limits, escapeHtml: true });
-    const parse = (text: string, part: string) => {
-      try {
-        return engine.parse(text);
-      } catch (err) {
-        throw toTemplateError(err, part);
-      }
-    };
+    this.stats.compiles++;
+    checkTextSizes(parts, partials, this.limits);
+    const entry: TextsEntry = { key, parts: { ...parts }, partials };
+    this.texts.set(key, entry);
+    return entry;
+  }
 
-    // Liquid errors against the source as written, before MJML moves lines around.
-    parse(body, 'body');
-    parse(preheader, 'preheader');
-    parse(subject, 'subject');
+  async renderTexts(compiled: CompiledTexts, data: Data): Promise<Record<string, string>> {
+    const entry = compiled as TextsEntry;
+    const key = this.ns + entry.key;
+    let value = await this.call({ op: 'texts', key, data }, this.limits.deadlineMs);
+    value ??= await this.call({ op: 'texts', key, parts: entry.parts, partials: entry.partials, limits: this.limits, data },
+      this.limits.compileDeadlineMs + this.limits.deadlineMs);
+    if (value?.op !== 'texts') throw new Error('render thread answered another request');
+    return value.result;
+  }
 
-    const { html: compiledHtml, warnings } =
-      source.mjml !== undefined ? await compileMjml(source.mjml) : { html: body, warnings: [] };
-    const text = htmlToTextTemplate(compiledHtml);
-    const html = preheader ? withPreheader(compiledHtml, preheader) : compiledHtml;
-    // One template: subject, HTML and text joined by part tags, each on its own line. Each part was
-    // parsed alone above, so no block can span two parts.
-    const combined = parse(
-      `${subject}\n${engine.partTag('html')}\n${html}\n${engine.partTag('plain')}\n${text}`, 'body (compiled)');
-    const lines = (t: string) => t.split('\n').length;
-    const htmlStart = lines(subject) + 2;
-    const textStart = htmlStart + lines(html) + 1;
-    const locate: Locate = (line) =>
-      line >= textStart
-        ? { part: 'text', line: line - textStart + 1 }
-        : line >= htmlStart
-          ? { part: 'body (compiled)', line: line - htmlStart + 1 }
-          : { part: 'subject', line };
-    return { key: source.key, html, warnings, engine, combined, locate };
+  /** One request to a thread: its value, or undefined when the thread lacks the version. */
+  private async call(req: RenderRequest, deadlineMs: number): Promise<RenderValue | undefined> {
+    const t0 = performance.now();
+    let reply: RenderReply;
+    try {
+      reply = await this.pool.run(req, deadlineMs);
+    } catch (err) {
+      this.observer?.(req.op, outcomeOf(err), (performance.now() - t0) / 1000);
+      throw err;
+    }
+    if (reply.ok) {
+      if (reply.compiled) this.stats.threadCompiles++;
+      this.observer?.(req.op, 'ok', (performance.now() - t0) / 1000);
+      return reply.value;
+    }
+    if (reply.missing) return undefined;
+    const err = new AppError(reply.error.code, reply.error.message, reply.error.details);
+    this.observer?.(req.op, outcomeOf(err), (performance.now() - t0) / 1000);
+    throw err;
   }
 }

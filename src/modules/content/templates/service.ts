@@ -92,7 +92,7 @@ export function createTemplateRenderService(deps: {
     if (s.body.channel === 'email') {
       const email = localised(s.body as TemplateBody & { channel: 'email' }, locale);
       const compiled = await renderer.compileWith(s.key, async () => emailSource(email, await loader.dependencies(workspaceId, s)));
-      const out = renderer.renderCompiled(compiled, data);
+      const out = await renderer.renderCompiled(compiled, data);
       const settings = ws.data;
       return {
         ...base,
@@ -108,7 +108,7 @@ export function createTemplateRenderService(deps: {
       };
     }
     const partials = partialsOf(await loader.dependencies(workspaceId, s));
-    const texts = renderer.renderTexts(renderer.compileTexts(s.key, textParts(s.body, locale), partials), data);
+    const texts = await renderer.renderTexts(renderer.compileTexts(s.key, textParts(s.body, locale), partials), data);
     return { ...base, ...channelOutput(s, locale, texts), warnings: s.warnings };
   }
 
