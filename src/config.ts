@@ -1,4 +1,5 @@
 // The only reader of process.env. Parsed once at start, frozen, passed in.
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseAllowList } from './net/guard.ts';
@@ -29,6 +30,7 @@ const schema = z.object({
   TANDEM_SIGNING_SECRET: z.string().min(32, 'at least 32 characters').optional(),
   TANDEM_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'smtp://user:pass@host:port or smtps://…').optional(),
   TANDEM_TRACKING_URL: z.string().url().regex(/^https?:\/\//, 'an http(s) URL').optional(),
+  TANDEM_RENDER_THREADS: z.coerce.number().int().min(1).max(64).optional(),
 });
 
 /** Where asset files are kept (TANDEM_ASSET_STORE). */
@@ -71,6 +73,8 @@ export interface Config {
   readonly smtpUrl: string | undefined;
   /** Base of the open pixel, click and view-in-browser URLs (a tracking domain); default: publicUrl. */
   readonly trackingUrl: string;
+  /** Threads that compile and render templates (src/modules/content/render/pool.ts); default: one per core, at most 4. */
+  readonly renderThreads: number;
 }
 
 export class ConfigError extends Error {}
@@ -119,6 +123,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     outboundAllowPrivate: allowPrivate(e.TANDEM_OUTBOUND_ALLOW_PRIVATE),
     signingSecret: e.TANDEM_SIGNING_SECRET,
     smtpUrl: e.TANDEM_SMTP_URL,
+    renderThreads: e.TANDEM_RENDER_THREADS ?? Math.max(1, Math.min(4, availableParallelism())),
     ...overrides,
     // After the overrides, so that an overridden publicUrl is also the tracking default.
     trackingUrl: overrides.trackingUrl ?? e.TANDEM_TRACKING_URL ?? overrides.publicUrl ?? e.TANDEM_PUBLIC_URL ?? `http://localhost:${e.PORT}`,

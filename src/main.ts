@@ -74,6 +74,7 @@ export async function openTandem(config: Config, log: Logger, opts: { dbRole: Da
       await serialised(pool, () => installWorkerSchema(services));
     }
   } catch (err) {
+    await services.renderer.close();
     await closePool(db, pool);
     await database.stop();
     throw err;
@@ -82,6 +83,8 @@ export async function openTandem(config: Config, log: Logger, opts: { dbRole: Da
     services,
     database,
     async close() {
+      // The render threads first: nothing renders once the API and the worker have stopped.
+      await services.renderer.close();
       await closePool(db, pool);
       await database.stop();
     },

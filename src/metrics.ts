@@ -1,11 +1,51 @@
 // Prometheus metrics. One registry per Tandem instance (tests build several in one process).
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** What the render pool reports when /metrics is read (src/modules/content/render/pool.ts). */
+export interface RenderPoolGauge { size: number; threads: number; busy: number; queued: number }
 
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  let renderPool: () => RenderPoolGauge = () => ({ size: 0, threads: 0, busy: 0, queued: 0 });
   return {
     registry,
+    /** The render pool to report on (set once the renderer exists). */
+    watchRenderPool(stats: () => RenderPoolGauge): void {
+      renderPool = stats;
+    },
+    renders: new Counter({
+      name: 'tandem_renders_total',
+      help: 'Template compiles and renders (op: compile, render, texts) by outcome: ok, deadline, render_limit, syntax, too_large, render_error, mjml_invalid, partial_not_found, unavailable.',
+      labelNames: ['op', 'outcome'] as const,
+      registers: [registry],
+    }),
+    renderDuration: new Histogram({
+      name: 'tandem_render_duration_seconds',
+      help: 'Time of one compile or render in the render threads, the wait for a free thread included.',
+      labelNames: ['op'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    renderPool: new Gauge({
+      name: 'tandem_render_pool',
+      help: 'Render threads: size (most threads), threads (running), busy (rendering), queued (requests waiting for a thread).',
+      labelNames: ['state'] as const,
+      registers: [registry],
+      collect() {
+        const s = renderPool();
+        for (const state of ['size', 'threads', 'busy', 'queued'] as const) this.set({ state }, s[state]);
+      },
+    }),
+    renderPoolUtilisation: new Gauge({
+      name: 'tandem_render_pool_utilisation',
+      help: 'Busy render threads over the pool size (0 to 1), when /metrics was read.',
+      registers: [registry],
+      collect() {
+        const s = renderPool();
+        this.set(s.size > 0 ? s.busy / s.size : 0);
+      },
+    }),
     ingestEvents: new Counter({
       name: 'tandem_ingest_events_total',
       help: 'Events received by ingest, by source and outcome (stored, duplicate, suppressed).',

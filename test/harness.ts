@@ -86,6 +86,7 @@ export async function createTestTandem(opts: {
       await worker?.stop();
       await app.close();
       await services.delivery.close();
+      await services.renderer.close();
       await db.destroy();
       // Kysely ends the pool only if a query went through it; some tests use the pool directly.
       if (!pool.ending && !pool.ended) await pool.end();

@@ -72,7 +72,14 @@ export function createModuleServices(deps: Deps, base: { workspaces: WorkspaceSe
   const content = createContentService({ db: deps.db, clock: deps.clock });
   const signing = createSigningService({ db: deps.db, config: deps.config });
   base.workspaces.onCreated((tx, workspaceId) => content.installStarterKit(tx, workspaceId));
-  const renderer = new Renderer();
+  const renderer = new Renderer({
+    threads: deps.config.renderThreads,
+    observer: (op, outcome, seconds) => {
+      deps.metrics.renders.inc({ op, outcome });
+      deps.metrics.renderDuration.observe({ op }, seconds);
+    },
+  });
+  deps.metrics.watchRenderPool(() => renderer.poolStats());
   const devInbox = createDevInboxService({ db: deps.db, clock: deps.clock });
   const templates = createTemplateRenderService({ db: deps.db, renderer, workspaces: base.workspaces, devInbox, config: deps.config });
   content.onChange((workspaceId) => templates.forget(workspaceId));

@@ -2,6 +2,8 @@
 // of compiled versions (the main thread resends a source when this thread answers `missing`).
 // Everything thrown becomes a stable template error; nothing thrown here can stop the thread except
 // what the pool itself ends (the deadline, the heap limit).
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { AppError } from '../../../errors.ts';
 import { compileTemplate, compileTexts, renderCompiled, renderTexts, type EngineTemplate, type EngineTexts } from './engine.ts';
@@ -52,8 +54,20 @@ function serialize(err: unknown): AppError {
   return err instanceof AppError ? err : toTemplateError(err, 'body');
 }
 
+// Rendering is batch work; the event loop that answers HTTP is not. On Linux a thread has its own
+// nice value: lower this thread's priority so that a busy pool never delays the main thread.
+function deprioritise(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, 10);
+  } catch {
+    // Not Linux, or not permitted: the pool works the same, only without the nicer scheduling.
+  }
+}
+
 const port = parentPort;
 if (port) {
+  deprioritise();
   port.on('message', (msg: { id: number; req: RenderRequest }) => {
     void (async () => {
       let reply: RenderReply;
