@@ -105,7 +105,7 @@ it('answers /health/live within 100 ms (p99) while hostile templates render, and
     // Every hostile message reaches its final status.
     const deadline = Date.now() + 120_000;
     for (;;) {
-      const rows = await t.services.db.selectFrom('messages').select(['id', 'status']).where('workspace_id', '=', ws.workspaceId)
+      const rows = await t.services.db.selectFrom('messages').select(['id', 'status', 'status_reason']).where('workspace_id', '=', ws.workspaceId)
         .where('id', 'in', sent.map((s) => s.id)).execute();
       if (rows.length === sent.length && rows.every((r) => r.status === 'failed' || r.status === 'sent')) break;
       if (Date.now() > deadline) throw new Error(`hostile messages still pending: ${JSON.stringify(rows)}`);

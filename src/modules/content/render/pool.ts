@@ -3,8 +3,12 @@
 // every compile and render runs in a worker thread (worker.ts), never on the event loop that answers
 // HTTP and runs jobs, and each request has a hard deadline: past it the thread is terminated (and a
 // fresh one started on demand) and the request fails with `template.render_limit` (limit
-// `deadline`). Threads start lazily, up to `threads`; an idle thread is unref'd, so it never keeps a
+// `deadline`). On Linux the deadline counts the thread's own CPU time (/proc/<pid>/task/<tid>/stat),
+// so a loaded machine that merely delays a render does not fail it, while a render that keeps a core
+// busy is ended on time; a wall-clock bound of ten times the deadline backs it up (and stands in for
+// it elsewhere). Threads start lazily, up to `threads`; an idle thread is unref'd, so it never keeps a
 // process alive, and close() ends them all.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
@@ -30,10 +34,13 @@ export interface RenderPoolStats {
   queued: number;
 }
 
+/** The request's deadline; `renderMs`: a new deadline once it has compiled and starts rendering. */
+export interface Deadline { ms: number; renderMs?: number }
+
 interface Job {
   id: number;
   req: RenderRequest;
-  deadlineMs: number;
+  deadline: Deadline;
   resolve(reply: RenderReply): void;
   reject(err: unknown): void;
 }
@@ -41,8 +48,26 @@ interface Job {
 interface Slot {
   worker: Worker;
   ready: boolean;
+  /** The thread's Linux thread id: its CPU time is read from /proc. */
+  tid?: number | undefined;
   job?: Job;
   timer?: NodeJS.Timeout;
+}
+
+const TICK_MS = 1000 / 100; // USER_HZ: /proc reports CPU time in ticks of 10 ms on Linux.
+
+/** CPU time (user + system) a thread of this process has used, in ms; undefined when unknown. */
+export function threadCpuMs(tid: number | undefined): number | undefined {
+  if (tid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8');
+    // "tid (comm) state ppid …": utime and stime are fields 14 and 15, the 12th and 13th after the comm.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * TICK_MS : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function defaultThreads(): number {
@@ -83,10 +108,10 @@ export class RenderPool {
   }
 
   /** Run one request in a thread; rejects with an AppError when the thread had to be ended. */
-  run(req: RenderRequest, deadlineMs: number): Promise<RenderReply> {
+  run(req: RenderRequest, deadline: Deadline): Promise<RenderReply> {
     if (this.closed) return Promise.reject(unavailable('the pool is closed'));
     return new Promise<RenderReply>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, req, deadlineMs, resolve, reject });
+      this.queue.push({ id: this.nextId++, req, deadline, resolve, reject });
       this.pump();
     });
   }
@@ -104,7 +129,7 @@ export class RenderPool {
     for (const job of this.queue.splice(0)) job.reject(unavailable('the pool is closed'));
     const slots = this.slots.splice(0);
     for (const s of slots) {
-      clearTimeout(s.timer);
+      clearInterval(s.timer);
       s.job?.reject(unavailable('the pool is closed'));
       s.job = undefined;
     }
@@ -133,9 +158,21 @@ export class RenderPool {
       job.reject(new AppError('template.render_error', `The render data cannot be passed to the renderer: ${err instanceof Error ? err.message.slice(0, 200) : 'unknown'}.`, { part: 'data' }));
       return;
     }
-    slot.timer = setTimeout(() => {
-      this.end(slot, new AppError('template.render_limit', `Rendering stopped at the ${job.deadlineMs} ms deadline.`, { part: 'body', limit: 'deadline' }));
-    }, job.deadlineMs);
+    this.arm(slot, job.deadline.ms);
+  }
+
+  /** Start `slot`'s deadline: `ms` of the thread's CPU time (wall time where that is unknown), and 10 × ms of wall time. */
+  private arm(slot: Slot, ms: number): void {
+    clearInterval(slot.timer);
+    const startWall = performance.now();
+    const startCpu = threadCpuMs(slot.tid);
+    const stop = () => this.end(slot, new AppError('template.render_limit', `Rendering stopped at the ${ms} ms deadline.`, { part: 'body', limit: 'deadline' }));
+    slot.timer = setInterval(() => {
+      const wall = performance.now() - startWall;
+      const cpu = startCpu === undefined ? undefined : threadCpuMs(slot.tid);
+      const used = cpu === undefined || startCpu === undefined ? wall : cpu - startCpu;
+      if (used >= ms || wall >= ms * 10) stop();
+    }, Math.max(5, Math.min(50, ms / 10)));
   }
 
   private spawn(): void {
@@ -153,8 +190,12 @@ export class RenderPool {
     worker.on('message', (msg: ThreadMessage) => {
       if ('ready' in msg) {
         slot.ready = true;
+        slot.tid = msg.tid;
+      } else if ('rendering' in msg) {
+        if (slot.job?.id === msg.id && slot.job.deadline.renderMs !== undefined) this.arm(slot, slot.job.deadline.renderMs);
+        return;
       } else if (slot.job && slot.job.id === msg.id) {
-        clearTimeout(slot.timer);
+        clearInterval(slot.timer);
         const job = slot.job;
         slot.job = undefined;
         worker.unref();
@@ -181,7 +222,7 @@ export class RenderPool {
     const at = this.slots.indexOf(slot);
     if (at < 0) return;
     this.slots.splice(at, 1);
-    clearTimeout(slot.timer);
+    clearInterval(slot.timer);
     const job = slot.job;
     slot.job = undefined;
     void slot.worker.terminate().catch(() => undefined);

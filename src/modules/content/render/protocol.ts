@@ -26,4 +26,5 @@ export type RenderReply =
   | { id: number; ok: false; missing: true }
   | { id: number; ok: false; missing?: false; error: SerializedError };
 
-export type ThreadMessage = RenderReply | { ready: true };
+/** `rendering`: the request compiled its version and now renders (the pool switches to the render deadline). */
+export type ThreadMessage = RenderReply | { ready: true; tid?: number | undefined } | { id: number; rendering: true };

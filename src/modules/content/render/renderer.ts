@@ -9,7 +9,7 @@ import { checkSizes, checkTextSizes, type RenderInput, type RenderResult, type T
 import { defaultLimits, type RenderLimits } from './liquid.ts';
 import { Lru } from './lru.ts';
 import type { RenderWarning } from './mjml.ts';
-import { RenderPool, type RenderPoolStats } from './pool.ts';
+import { RenderPool, type Deadline, type RenderPoolStats } from './pool.ts';
 import type { RenderReply, RenderRequest, RenderValue } from './protocol.ts';
 import type { RenderData } from './scope.ts';
 
@@ -105,7 +105,7 @@ export class Renderer {
       // Only the parts of a source: a caller may pass more (a whole TemplateSource, data).
       const source: Source = { mjml, html, subject, preheader, partials };
       checkSizes(source, this.limits);
-      const value = await this.call({ op: 'compile', key: this.ns + key, source, limits: this.limits }, this.limits.compileDeadlineMs);
+      const value = await this.call({ op: 'compile', key: this.ns + key, source, limits: this.limits }, { ms: this.limits.compileDeadlineMs });
       if (value?.op !== 'compile') throw new Error('render thread answered another request');
       return { key, html: value.html, warnings: value.warnings, source };
     });
@@ -124,10 +124,9 @@ export class Renderer {
   async renderCompiled(compiled: CompiledTemplate, data: Data): Promise<RenderResult> {
     const entry = compiled as TemplateEntry;
     const key = this.ns + entry.key;
-    let value = await this.call({ op: 'render', key, data }, this.limits.deadlineMs);
+    let value = await this.call({ op: 'render', key, data }, { ms: this.limits.deadlineMs });
     // That thread had not compiled this version (or evicted it): it compiles it now.
-    value ??= await this.call({ op: 'render', key, source: entry.source, limits: this.limits, data },
-      this.limits.compileDeadlineMs + this.limits.deadlineMs);
+    value ??= await this.call({ op: 'render', key, source: entry.source, limits: this.limits, data }, this.compileThenRender());
     if (value?.op !== 'render') throw new Error('render thread answered another request');
     return value.result;
   }
@@ -149,19 +148,22 @@ export class Renderer {
   async renderTexts(compiled: CompiledTexts, data: Data): Promise<Record<string, string>> {
     const entry = compiled as TextsEntry;
     const key = this.ns + entry.key;
-    let value = await this.call({ op: 'texts', key, data }, this.limits.deadlineMs);
-    value ??= await this.call({ op: 'texts', key, parts: entry.parts, partials: entry.partials, limits: this.limits, data },
-      this.limits.compileDeadlineMs + this.limits.deadlineMs);
+    let value = await this.call({ op: 'texts', key, data }, { ms: this.limits.deadlineMs });
+    value ??= await this.call({ op: 'texts', key, parts: entry.parts, partials: entry.partials, limits: this.limits, data }, this.compileThenRender());
     if (value?.op !== 'texts') throw new Error('render thread answered another request');
     return value.result;
   }
 
+  private compileThenRender(): Deadline {
+    return { ms: this.limits.compileDeadlineMs, renderMs: this.limits.deadlineMs };
+  }
+
   /** One request to a thread: its value, or undefined when the thread lacks the version. */
-  private async call(req: RenderRequest, deadlineMs: number): Promise<RenderValue | undefined> {
+  private async call(req: RenderRequest, deadline: Deadline): Promise<RenderValue | undefined> {
     const t0 = performance.now();
     let reply: RenderReply;
     try {
-      reply = await this.pool.run(req, deadlineMs);
+      reply = await this.pool.run(req, deadline);
     } catch (err) {
       this.observer?.(req.op, outcomeOf(err), (performance.now() - t0) / 1000);
       throw err;

@@ -3,7 +3,6 @@
 // Everything thrown becomes a stable template error; nothing thrown here can stop the thread except
 // what the pool itself ends (the deadline, the heap limit).
 import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { AppError } from '../../../errors.ts';
 import { compileTemplate, compileTexts, renderCompiled, renderTexts, type EngineTemplate, type EngineTexts } from './engine.ts';
@@ -17,7 +16,7 @@ const texts = new Lru<string, EngineTexts>(CACHE_SIZE);
 
 type Outcome = { value: RenderValue; compiled: boolean } | 'missing';
 
-async function handle(req: RenderRequest): Promise<Outcome> {
+async function handle(req: RenderRequest, rendering: () => void): Promise<Outcome> {
   switch (req.op) {
     case 'compile': {
       const t = await compileTemplate({ ...req.source, key: req.key }, req.limits);
@@ -32,6 +31,7 @@ async function handle(req: RenderRequest): Promise<Outcome> {
         t = await compileTemplate({ ...req.source, key: req.key }, req.limits);
         templates.set(req.key, t);
         compiled = true;
+        rendering();
       }
       return { value: { op: 'render', result: renderCompiled(t, req.data) }, compiled };
     }
@@ -43,6 +43,7 @@ async function handle(req: RenderRequest): Promise<Outcome> {
         t = compileTexts(req.key, req.parts, req.partials, req.limits);
         texts.set(req.key, t);
         compiled = true;
+        rendering();
       }
       return { value: { op: 'texts', result: renderTexts(t, req.data) }, compiled };
     }
@@ -54,25 +55,23 @@ function serialize(err: unknown): AppError {
   return err instanceof AppError ? err : toTemplateError(err, 'body');
 }
 
-// Rendering is batch work; the event loop that answers HTTP is not. On Linux a thread has its own
-// nice value: lower this thread's priority so that a busy pool never delays the main thread.
-function deprioritise(): void {
+/** This thread's Linux thread id, for the pool's CPU-time deadline (undefined elsewhere). */
+function threadId(): number | undefined {
   try {
     const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, 10);
+    return Number.isInteger(tid) && tid > 0 ? tid : undefined;
   } catch {
-    // Not Linux, or not permitted: the pool works the same, only without the nicer scheduling.
+    return undefined;
   }
 }
 
 const port = parentPort;
 if (port) {
-  deprioritise();
   port.on('message', (msg: { id: number; req: RenderRequest }) => {
     void (async () => {
       let reply: RenderReply;
       try {
-        const out = await handle(msg.req);
+        const out = await handle(msg.req, () => port.postMessage({ id: msg.id, rendering: true } satisfies ThreadMessage));
         reply = out === 'missing' ? { id: msg.id, ok: false, missing: true } : { id: msg.id, ok: true, ...out };
       } catch (err) {
         const e = serialize(err);
@@ -87,5 +86,5 @@ if (port) {
       }
     })();
   });
-  port.postMessage({ ready: true } satisfies ThreadMessage);
+  port.postMessage({ ready: true, tid: threadId() } satisfies ThreadMessage);
 }
