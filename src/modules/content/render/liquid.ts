@@ -31,7 +31,10 @@ import { RenderLimitError } from './errors.ts';
 export interface RenderLimits {
   /** Longest template or partial source, in characters (LiquidJS parseLimit). */
   parseChars: number;
-  /** Wall time one Liquid render may take, in ms (LiquidJS renderLimit, checked between nodes). */
+  /**
+   * Wall time one Liquid render may take, in ms (LiquidJS renderLimit, checked between nodes). Generous:
+   * a fresh thread on a loaded machine is slow, and the pool's CPU-time deadline bounds the rest.
+   */
   renderMs: number;
   /** Allocation budget of one render (LiquidJS memoryLimit: range sizes, string filter output, arrays). */
   memory: number;
@@ -53,7 +56,7 @@ export interface RenderLimits {
 
 export const defaultLimits: RenderLimits = Object.freeze({
   parseChars: 512 * 1024,
-  renderMs: 250,
+  renderMs: 1_000,
   memory: 16 * 1024 * 1024,
   outputChars: 1024 * 1024,
   partialDepth: 10,
