@@ -17,6 +17,8 @@ const schema = z.object({
   TANDEM_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
   TANDEM_DEDUPE_DAYS: z.coerce.number().int().min(1).max(90).default(7),
   TANDEM_SEGMENT_TICK_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  TANDEM_CATALOG_MAX_EVENT_TYPES: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  TANDEM_CATALOG_MAX_PROPERTIES: z.coerce.number().int().min(1).max(100_000).default(500),
   TANDEM_SEGMENT_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
   TANDEM_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   TANDEM_ASSET_MAX_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(10 * 1024 * 1024),
@@ -58,6 +60,10 @@ export interface Config {
   readonly dedupeDays: number;
   /** How often segments with time windows ("in the last 30 days") are re-evaluated. */
   readonly segmentTickSeconds: number;
+  /** Distinct event types (type + name) the catalog records per workspace; later ones are stored, not catalogued. */
+  readonly catalogMaxEventTypes: number;
+  /** Property paths the catalog records per event type. */
+  readonly catalogMaxProperties: number;
   /** How long a process trusts "this workspace has no dynamic segments"; a new segment is built after it. */
   readonly segmentCacheMs: number;
   /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
@@ -117,6 +123,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dedupeDays: e.TANDEM_DEDUPE_DAYS,
     segmentTickSeconds: e.TANDEM_SEGMENT_TICK_SECONDS,
     segmentCacheMs: e.TANDEM_SEGMENT_CACHE_MS,
+    catalogMaxEventTypes: e.TANDEM_CATALOG_MAX_EVENT_TYPES,
+    catalogMaxProperties: e.TANDEM_CATALOG_MAX_PROPERTIES,
     trustProxy: e.TANDEM_TRUST_PROXY === 'true',
     assetMaxBytes: e.TANDEM_ASSET_MAX_BYTES,
     assetStore: assetStore(e),

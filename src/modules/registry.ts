@@ -64,7 +64,7 @@ export function createModuleServices(deps: Deps, base: { workspaces: WorkspaceSe
   const events = createEventsService({ db: deps.db, clock: deps.clock, dedupeDays: deps.config.dedupeDays });
   const ingest = createIngestService({ db: deps.db, clock: deps.clock, log: deps.log, people, events, observers: [] });
   const peopleQuery = createPeopleQueryService({ db: deps.db, clock: deps.clock });
-  const catalog = createCatalogService({ db: deps.db, clock: deps.clock, log: deps.log });
+  const catalog = createCatalogService({ db: deps.db, clock: deps.clock, log: deps.log, limits: { maxEventTypes: deps.config.catalogMaxEventTypes, maxProperties: deps.config.catalogMaxProperties } });
   ingest.observe(catalog);
   const segments = createSegmentsService({ db: deps.db, clock: deps.clock, log: deps.log.child({ module: 'segments' }), tickSeconds: deps.config.segmentTickSeconds, cacheMs: deps.config.segmentCacheMs, catalog });
   ingest.observe(segments.membership.observer);

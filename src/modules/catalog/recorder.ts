@@ -23,8 +23,17 @@ import { catalogName, flattenProperties, type DataType } from './infer.ts';
 import { createCatalogRepo, type PropertyUpsert, type StoredProperty, type TypeChange } from './repo.ts';
 
 export const REFRESH_MS = 60_000;
-/** Properties catalogued per event type; paths beyond it (usually data used as keys) are ignored. */
-export const MAX_PATHS_PER_TYPE = 500;
+/** Default caps (config: TANDEM_CATALOG_MAX_EVENT_TYPES, TANDEM_CATALOG_MAX_PROPERTIES). */
+export const DEFAULT_LIMITS: CatalogLimits = { maxEventTypes: 1000, maxProperties: 500 };
+/** How long a process remembers that an event type was left out at the cap before asking again. */
+const CAPPED_RECHECK_MS = 60_000;
+
+export interface CatalogLimits {
+  /** Distinct (type, name) per workspace; events of later types are stored but not catalogued. */
+  maxEventTypes: number;
+  /** Property paths per event type; paths beyond it (usually data used as keys) are ignored. */
+  maxProperties: number;
+}
 /** Cached event types per process; beyond it the cache starts over (the database stays right). */
 const MAX_CACHED_TYPES = 50_000;
 const SEP = '\u0000';
@@ -77,11 +86,15 @@ interface Staged {
   apply(): void;
 }
 
-export function createCatalogRecorder(deps: { clock: Clock; log: Logger }): IngestObserver & { resetCache(): void } {
+export function createCatalogRecorder(deps: { clock: Clock; log: Logger; limits?: CatalogLimits }): IngestObserver & { resetCache(): void } {
   const { clock, log } = deps;
+  const { maxEventTypes, maxProperties: MAX_PATHS_PER_TYPE } = deps.limits ?? DEFAULT_LIMITS;
   const cache = new Map<string, TypeState>();
+  /** Event types left out at the cap, and when: skipped without SQL until CAPPED_RECHECK_MS has passed. */
+  const capped = new Map<string, number>();
   let staged: Staged[] = [];
   let cappedWarned = false;
+  let fullWarned = false;
 
   async function confirmStaged(tx: Tx): Promise<void> {
     if (staged.length === 0) return;
@@ -96,8 +109,36 @@ export function createCatalogRecorder(deps: { clock: Clock; log: Logger }): Inge
     }
   }
 
-  async function sync(tx: Tx, ws: string, items: Array<[string, TypeObs]>, nowMs: number): Promise<void> {
+  /**
+   * Leaves out the event types the workspace has no room for (new ones beyond maxEventTypes). Concurrent
+   * batches in other processes can each add up to the room they saw: the cap is approximate by that much.
+   */
+  async function withinCap(repo: ReturnType<typeof createCatalogRepo>, ws: string, items: Array<[string, TypeObs]>, nowMs: number): Promise<Array<[string, TypeObs]>> {
+    const unknown = items.filter(([key]) => !cache.has(key));
+    if (unknown.length === 0) return items;
+    const { total, existing } = await repo.typeRoom(ws, unknown.map(([, o]) => ({ type: o.type, name: o.name })));
+    let room = maxEventTypes - total;
+    const out: Array<[string, TypeObs]> = [];
+    for (const item of items) {
+      const [key, o] = item;
+      if (cache.has(key) || existing.has(o.type + SEP + o.name)) out.push(item);
+      else if (room > 0) {
+        room--;
+        out.push(item);
+      } else {
+        if (capped.size >= MAX_CACHED_TYPES) capped.clear();
+        capped.set(key, nowMs);
+        if (!fullWarned) log.warn({ workspaceId: ws, type: o.type, name: o.name, max: maxEventTypes }, 'the catalog is full; events of new types are stored but not catalogued');
+        fullWarned = true;
+      }
+    }
+    return out;
+  }
+
+  async function sync(tx: Tx, ws: string, all: Array<[string, TypeObs]>, nowMs: number): Promise<void> {
     const repo = createCatalogRepo(tx);
+    const items = await withinCap(repo, ws, all, nowMs);
+    if (items.length === 0) return;
     items.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     const xid = await repo.upsertTypes(ws, items.map(([, o]) => ({
       type: o.type, name: o.name, firstSeen: o.firstAt, lastSeen: o.lastAt, sample: o.sample,
@@ -182,6 +223,8 @@ export function createCatalogRecorder(deps: { clock: Clock; log: Logger }): Inge
       for (const e of events) {
         const name = catalogName(e.type, e.name);
         const key = ws + SEP + e.type + SEP + name;
+        const cappedAt = capped.get(key);
+        if (cappedAt !== undefined && nowMs - cappedAt < CAPPED_RECHECK_MS) continue;
         const props = e.properties ?? {};
         let t = touched.get(key);
         if (!t) {
@@ -231,6 +274,7 @@ export function createCatalogRecorder(deps: { clock: Clock; log: Logger }): Inge
     /** Forgets everything cached, as a restart would (tests use it). */
     resetCache(): void {
       cache.clear();
+      capped.clear();
       staged = [];
     },
   };

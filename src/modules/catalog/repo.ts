@@ -57,12 +57,18 @@ export interface PropertyRow {
 export interface CatalogFilter {
   type?: string | undefined;
   name?: string | undefined;
+  /** Keyset: only event types after this (type, name), in (type, name) order. */
+  after?: { type: string; name: string } | undefined;
+  /** Only these event types (the page being read). */
+  keys?: Array<{ type: string; name: string }> | undefined;
 }
 
 function filterSql(alias: string, f: CatalogFilter) {
   const a = sql.raw(alias);
   return sql`${f.type !== undefined ? sql`AND ${a}.type = ${f.type}` : sql``}
-    ${f.name !== undefined ? sql`AND ${a}.name = ${f.name}` : sql``}`;
+    ${f.name !== undefined ? sql`AND ${a}.name = ${f.name}` : sql``}
+    ${f.after !== undefined ? sql`AND (${a}.type, ${a}.name) > (${f.after.type}::text COLLATE "C", ${f.after.name}::text COLLATE "C")` : sql``}
+    ${f.keys !== undefined ? sql`AND (${a}.type, ${a}.name) IN (SELECT * FROM unnest(${f.keys.map((k) => k.type)}::text[], ${f.keys.map((k) => k.name)}::text[]))` : sql``}`;
 }
 
 export function createCatalogRepo(db: Queryable) {
@@ -89,6 +95,26 @@ export function createCatalogRepo(db: Queryable) {
           last_seen = GREATEST(event_types.last_seen, excluded.last_seen)
         RETURNING pg_current_xact_id()::text AS xid`.execute(db);
       return res.rows[0]?.xid ?? '';
+    },
+
+    /** How many event types the workspace has, and which of `keys` are among them. */
+    async typeRoom(ws: string, keys: Array<{ type: string; name: string }>): Promise<{ total: number; existing: Set<string> }> {
+      const res = await sql<{ total: string; existing: Array<[string, string]> | null }>`
+        SELECT (SELECT count(*) FROM event_types WHERE workspace_id = ${ws}) AS total,
+          (SELECT json_agg(json_build_array(et.type, et.name)) FROM event_types et
+           JOIN unnest(${keys.map((k) => k.type)}::text[], ${keys.map((k) => k.name)}::text[]) AS k(type, name)
+             ON et.type = k.type AND et.name = k.name
+           WHERE et.workspace_id = ${ws}) AS existing`.execute(db);
+      const row = res.rows[0];
+      return { total: Number(row?.total ?? 0), existing: new Set((row?.existing ?? []).map(([t, n]) => `${t}\u0000${n}`)) };
+    },
+
+    /** Event types with more properties than `max`, at most `limit` of them. */
+    async typesAtPropertyCap(ws: string, max: number, limit: number): Promise<Array<{ type: string; name: string }>> {
+      const res = await sql<{ type: string; name: string }>`
+        SELECT p.type, p.name FROM event_type_properties p WHERE p.workspace_id = ${ws}
+        GROUP BY p.type, p.name HAVING count(*) >= ${max} ORDER BY p.type, p.name LIMIT ${limit}`.execute(db);
+      return res.rows;
     },
 
     /** Every stored property of the given event types. */
@@ -148,7 +174,7 @@ export function createCatalogRepo(db: Queryable) {
      * events_name (workspace_id, type, name, received_at). Events without a name are catalogued under
      * their type (identify, group, alias) or "(unnamed)" (page, screen), hence the extra branches.
      */
-    async listTypes(ws: string, f: CatalogFilter, now: Date): Promise<EventTypeRow[]> {
+    async listTypes(ws: string, f: CatalogFilter, now: Date, limit?: number): Promise<EventTypeRow[]> {
       const since24 = new Date(now.getTime() - 86_400_000);
       const since7 = new Date(now.getTime() - 7 * 86_400_000);
       const nameless = sql`(et.type IN ('identify', 'group', 'alias') OR et.name = '(unnamed)')`;
@@ -173,7 +199,8 @@ export function createCatalogRepo(db: Queryable) {
           ) x
         ) c
         WHERE et.workspace_id = ${ws} ${filterSql('et', f)}
-        ORDER BY et.type, et.name`.execute(db);
+        ORDER BY et.type, et.name
+        ${limit !== undefined ? sql`LIMIT ${limit}` : sql``}`.execute(db);
       return res.rows.map((r) => ({
         type: r.type, name: r.name, firstSeen: r.first_seen, lastSeen: r.last_seen, sample: r.sample,
         count24h: Number(r.c24), count7d: Number(r.c7),

@@ -1,7 +1,8 @@
 // GET /api/event-types and /api/event-types/:type/:name: the catalog with live volumes.
 import { z } from 'zod';
 import type { TandemApp } from '../../http/types.ts';
-import type { CatalogService, EventType } from './service.ts';
+import { AppError } from '../../errors.ts';
+import { PAGE_DEFAULT, PAGE_MAX, type CatalogService, type EventType } from './service.ts';
 
 const eventKind = z.enum(['track', 'identify', 'page', 'screen', 'group', 'alias']);
 // PostgreSQL text cannot hold NUL, so no stored name has one: refuse it here rather than fail in SQL.
@@ -29,6 +30,29 @@ const eventTypeView = z.object({
   typeChanges: z.array(changeView).describe('The latest 20 property type changes, newest first'),
 });
 
+const warningView = z.object({
+  code: z.enum(['catalog.event_types_full', 'catalog.properties_full']),
+  message: z.string(), type: z.string().optional(), name: z.string().optional(),
+});
+
+/** The cursor is the last (type, name) of a page, opaque to clients. */
+function encodeCursor(k: { type: string; name: string }): string {
+  return Buffer.from(JSON.stringify([k.type, k.name]), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): { type: string; name: string } {
+  const bad = () => new AppError('request.invalid', 'The cursor is not valid; use nextCursor from a previous page.', { field: 'querystring.cursor' });
+  if (!/^[A-Za-z0-9_-]{1,2000}$/.test(cursor)) throw bad();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw bad();
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 2 || !parsed.every((x) => typeof x === 'string' && x.length <= 500 && !x.includes('\u0000'))) throw bad();
+  return { type: parsed[0] as string, name: parsed[1] as string };
+}
+
 function view(t: EventType): z.infer<typeof eventTypeView> {
   return {
     type: t.type, name: t.name, firstSeen: t.firstSeen.toISOString(), lastSeen: t.lastSeen.toISOString(),
@@ -48,11 +72,25 @@ export function registerCatalogRoutes(app: TandemApp, catalog: CatalogService): 
   app.get('/api/event-types', {
     preHandler, config,
     schema: {
-      tags, summary: 'The event catalog: every event type seen, its properties, volume and type changes',
-      querystring: z.object({ type: eventKind.optional(), name: eventName.optional() }),
-      response: { 200: z.object({ eventTypes: z.array(eventTypeView) }) },
+      tags, summary: 'The event catalog: every event type seen, its properties, volume and type changes (paged)',
+      querystring: z.object({
+        type: eventKind.optional(), name: eventName.optional(),
+        limit: z.coerce.number().int().min(1).max(PAGE_MAX).default(PAGE_DEFAULT).describe(`Event types per page (default ${PAGE_DEFAULT}, at most ${PAGE_MAX})`),
+        cursor: z.string().max(2000).optional().describe('nextCursor of the previous page'),
+      }),
+      response: {
+        200: z.object({
+          eventTypes: z.array(eventTypeView).describe('In (type, name) order'),
+          nextCursor: z.string().nullable().describe('Pass as cursor for the next page; null on the last page'),
+          warnings: z.array(warningView).describe('A cap of the catalog was reached: events are stored, but not catalogued'),
+        }),
+      },
     },
-  }, async (req) => ({ eventTypes: (await catalog.list(req.workspaceId, req.query)).map(view) }));
+  }, async (req) => {
+    const { type, name, limit, cursor } = req.query;
+    const page = await catalog.page(req.workspaceId, { type, name, after: cursor !== undefined ? decodeCursor(cursor) : undefined }, limit);
+    return { eventTypes: page.eventTypes.map(view), nextCursor: page.next ? encodeCursor(page.next) : null, warnings: page.warnings };
+  });
 
   app.get('/api/event-types/:type/:name', {
     preHandler, config,

@@ -5,7 +5,7 @@ import type { EventKind } from '../../db/schema.ts';
 import { AppError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { StoredEvent } from '../ingest/index.ts';
-import { createCatalogRecorder } from './recorder.ts';
+import { createCatalogRecorder, DEFAULT_LIMITS, type CatalogLimits } from './recorder.ts';
 import { createCatalogRepo, type CatalogFilter } from './repo.ts';
 
 /** Type changes returned per event type, newest first. */
@@ -39,16 +39,40 @@ export interface EventType {
   typeChanges: CatalogTypeChange[];
 }
 
-export function createCatalogService(deps: { db: Db; clock: Clock; log: Logger }) {
-  const { db, clock } = deps;
-  const recorder = createCatalogRecorder({ clock, log: deps.log.child({ module: 'catalog' }) });
+export interface CatalogWarning {
+  code: 'catalog.event_types_full' | 'catalog.properties_full';
+  message: string;
+  /** properties_full: the event type. */
+  type?: string;
+  name?: string;
+}
 
-  async function list(workspaceId: string, filter: CatalogFilter = {}): Promise<EventType[]> {
+export interface CatalogPage {
+  eventTypes: EventType[];
+  /** The (type, name) after which the next page starts; undefined on the last page. */
+  next: { type: string; name: string } | undefined;
+  warnings: CatalogWarning[];
+}
+
+/** Event types per page of GET /api/event-types, by default and at most. */
+export const PAGE_DEFAULT = 100;
+export const PAGE_MAX = 500;
+
+export function createCatalogService(deps: { db: Db; clock: Clock; log: Logger; limits?: CatalogLimits }) {
+  const { db, clock } = deps;
+  const limits = deps.limits ?? DEFAULT_LIMITS;
+  const recorder = createCatalogRecorder({ clock, log: deps.log.child({ module: 'catalog' }), limits });
+
+  /** The catalog (bounded by its caps), or `limit` event types of it. */
+  async function list(workspaceId: string, filter: CatalogFilter = {}, limit?: number): Promise<EventType[]> {
     const repo = createCatalogRepo(db);
-    const [types, props, changes] = await Promise.all([
-      repo.listTypes(workspaceId, filter, clock.now()),
-      repo.listProperties(workspaceId, filter),
-      repo.recentChanges(workspaceId, filter, CHANGES_PER_TYPE),
+    const types = await repo.listTypes(workspaceId, filter, clock.now(), limit);
+    if (types.length === 0) return [];
+    // Properties and changes of this page's types only: a page costs the same however big the catalog.
+    const keys = { ...filter, after: undefined, keys: types.map((t) => ({ type: t.type, name: t.name })) };
+    const [props, changes] = await Promise.all([
+      repo.listProperties(workspaceId, keys),
+      repo.recentChanges(workspaceId, keys, CHANGES_PER_TYPE),
     ]);
     const byKey = new Map<string, EventType>();
     const out = types.map((t) => {
@@ -75,6 +99,32 @@ export function createCatalogService(deps: { db: Db; clock: Clock; log: Logger }
     resetCache: () => recorder.resetCache(),
 
     list,
+
+    /** One page of the catalog, in (type, name) order, with warnings when a cap has been reached. */
+    async page(workspaceId: string, filter: Omit<CatalogFilter, 'keys'>, limit: number = PAGE_DEFAULT): Promise<CatalogPage> {
+      const repo = createCatalogRepo(db);
+      const [rows, room, full] = await Promise.all([
+        list(workspaceId, filter, limit + 1),
+        repo.typeRoom(workspaceId, []),
+        repo.typesAtPropertyCap(workspaceId, limits.maxProperties, 20),
+      ]);
+      const eventTypes = rows.slice(0, limit);
+      const last = eventTypes[eventTypes.length - 1];
+      const warnings: CatalogWarning[] = [];
+      if (room.total >= limits.maxEventTypes) {
+        warnings.push({
+          code: 'catalog.event_types_full',
+          message: `The catalog holds its maximum of ${limits.maxEventTypes} event types: events of new types are stored, but not catalogued (TANDEM_CATALOG_MAX_EVENT_TYPES).`,
+        });
+      }
+      for (const t of full) {
+        warnings.push({
+          code: 'catalog.properties_full', type: t.type, name: t.name,
+          message: `${t.type} "${t.name}" has the maximum of ${limits.maxProperties} properties: new ones are not catalogued (TANDEM_CATALOG_MAX_PROPERTIES).`,
+        });
+      }
+      return { eventTypes, next: rows.length > limit && last ? { type: last.type, name: last.name } : undefined, warnings };
+    },
 
     async get(workspaceId: string, type: EventKind, name: string): Promise<EventType> {
       const [found] = await list(workspaceId, { type, name });
