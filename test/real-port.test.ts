@@ -168,7 +168,7 @@ function deliveryCases(): Case[] {
       bad: { body: { body: 'Hi' }, status: 400, code: 'send.no_recipient', field: 'to' },
     },
     {
-      route: 'GET /api/messages', auth: 'app', status: 200, expect: { messages: some([message]) },
+      route: 'GET /api/messages', auth: 'app', status: 200, expect: { messages: some([message]), nextCursor: null },
       bad: { path: '/api/messages?personId=nope', status: 400, code: 'request.invalid', field: 'querystring.personId' },
     },
     {

@@ -1,13 +1,14 @@
 // Builds the Fastify app (no listen): parsers, error handler, OpenAPI, health, metrics, module routes.
 import fastify, { LogController } from 'fastify';
-import swagger from '@fastify/swagger';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
+import { z } from 'zod';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services.ts';
 import { AppError } from '../errors.ts';
 import { createAuthHooks } from './auth.ts';
 import { registerInputGuard } from './input-guard.ts';
+import { PUBLIC, registerOpenApi } from './openapi.ts';
 import { sendError } from './errors.ts';
 import type { TandemApp } from './types.ts';
 import { registerWorkspaceRoutes } from '../modules/workspaces/index.ts';
@@ -50,35 +51,39 @@ export async function buildApp({ log, services }: BuildAppOptions): Promise<Tand
     );
   });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { title: 'Tandem API', version: '0.1.0', description: 'Tandem: self-hosted customer messaging.' },
-      components: {
-        securitySchemes: {
-          appKey: { type: 'http', scheme: 'bearer', description: 'App API key (tdm_app_…)' },
-          writeKey: { type: 'http', scheme: 'basic', description: 'Segment write key as the user name' },
-          trackKey: { type: 'http', scheme: 'basic', description: 'Customer.io site id : track API key' },
-        },
-      },
-    },
-    transform: jsonSchemaTransform,
-  });
-
   app.decorate('auth', createAuthHooks(services.workspaces));
+  await registerOpenApi(app, app.auth);
 
-  app.get('/api/openapi.json', { schema: { hide: true } }, () => Promise.resolve(app.swagger()));
+  app.get('/api/openapi.json', {
+    schema: {
+      tags: ['openapi'], security: PUBLIC, summary: 'This OpenAPI 3.1 document: every route, its schemas and its authentication',
+      response: { 200: z.record(z.string(), z.unknown()).describe('The OpenAPI document') },
+    },
+  }, () => Promise.resolve(app.swagger() as unknown as Record<string, unknown>));
 
-  app.get('/health/live', { schema: { hide: true } }, () => Promise.resolve({ status: 'ok' }));
-  app.get('/health/ready', { schema: { hide: true } }, async (_req, reply) => {
+  const status = (value: string) => z.object({ status: z.literal(value) });
+  app.get('/health/live', {
+    schema: { tags: ['operations'], security: PUBLIC, summary: 'Liveness: 200 while the process runs', response: { 200: status('ok') } },
+  }, () => Promise.resolve({ status: 'ok' as const }));
+  app.get('/health/ready', {
+    schema: {
+      tags: ['operations'], security: PUBLIC, summary: 'Readiness: 200 when the database answers, 503 otherwise',
+      response: { 200: status('ok'), 503: status('unavailable') },
+    },
+  }, async (_req, reply) => {
     try {
       await sql`select 1`.execute(services.db);
-      return { status: 'ok' };
+      return { status: 'ok' as const };
     } catch {
-      return reply.status(503).send({ status: 'unavailable' });
+      return reply.status(503).send({ status: 'unavailable' as const });
     }
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+  app.get('/metrics', {
+    schema: {
+      tags: ['operations'], security: PUBLIC, summary: 'Prometheus metrics (docs/operations.md lists them)',
+      produces: ['text/plain'], response: { 200: z.string().describe('Prometheus text exposition format') },
+    },
+  }, async (_req, reply) => {
     reply.header('content-type', services.metrics.registry.contentType);
     return services.metrics.registry.metrics();
   });

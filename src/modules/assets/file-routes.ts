@@ -1,6 +1,7 @@
 // GET/HEAD /assets/<hash>.<ext>[?w=600]: public (emails embed these URLs), immutable, content-addressed.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { binary, PUBLIC } from '../../http/openapi.ts';
 import type { TandemApp } from '../../http/types.ts';
 import type { AssetService } from './service.ts';
 
@@ -17,11 +18,13 @@ function matches(header: string | undefined, etag: string): boolean {
 export function registerAssetFileRoutes(app: TandemApp, assets: AssetService): void {
   app.get('/assets/:file', {
     config: { dialect: 'tandem' },
-    // Files, not JSON: described in docs/assets.md rather than the OpenAPI document.
+    // Public: emails embed these URLs. Variants and limits: docs/assets.md.
     schema: {
-      hide: true,
-      params: z.object({ file: z.string().max(200) }),
-      querystring: z.object({ w: z.string().max(10).optional() }),
+      tags: ['assets'], security: PUBLIC, summary: 'An asset\'s file by content hash (immutable; ETag and If-None-Match)',
+      params: z.object({ file: z.string().max(200).describe('<sha256>.<ext>') }),
+      querystring: z.object({ w: z.string().max(10).optional().describe('Width of a resized variant') }),
+      produces: ['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/svg+xml'],
+      response: { 200: binary('The file'), 304: z.null().describe('Not modified') },
     },
   }, async (req: FastifyRequest<{ Params: { file: string }; Querystring: { w?: string } }>, reply: FastifyReply) => {
     const file = await assets.serve(req.params.file, req.query.w);

@@ -4,6 +4,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError, isAppError, type ErrorCode } from '../../errors.ts';
+import { PUBLIC } from '../../http/openapi.ts';
 import type { TandemApp } from '../../http/types.ts';
 import {
   PAGE_HEADERS, confirmPage, confirmedPage, errorPage, preferencesPage, unsubscribeConfirmPage, unsubscribedPage,
@@ -14,7 +15,10 @@ import type { PublicConsent, RequestContext } from './public.ts';
 type Form = Record<string, string[]>;
 
 const params = z.object({ token: z.string().max(2048) });
-const schema = { hide: true, params };
+/** Public pages: the signed token in the path is the only credential. A bad token answers a 400 page. */
+const pageSchema = (summary: string) => ({
+  tags: ['consent'], security: PUBLIC, summary, params, produces: ['text/html'], response: { 200: z.string().describe('The page') },
+});
 const config = { dialect: 'tandem' as const };
 
 function html(reply: FastifyReply, status: number, body: string): FastifyReply {
@@ -73,12 +77,12 @@ export function registerConsentPages(app: TandemApp, pub: PublicConsent): void {
     });
     await scope.register(multipart, { limits: { fileSize: 1024, files: 1, fields: 200, fieldSize: 4096, parts: 200, headerPairs: 50 } });
 
-    scope.get('/u/:token', { config, schema }, async (req, reply) => page(req, reply, async () => {
+    scope.get('/u/:token', { config, schema: pageSchema('Unsubscribe link: a page that asks to confirm (a GET changes nothing)') }, async (req, reply) => page(req, reply, async () => {
       const p = await pub.unsubscribePage(req.params.token);
       return unsubscribeConfirmPage({ lang: p.lang, workspaceName: p.target.workspaceName }, p.address, p.preferencesUrl);
     }));
 
-    scope.post('/u/:token', { config, schema }, async (req, reply) => page(req, reply, async () => {
+    scope.post('/u/:token', { config, schema: pageSchema('RFC 8058 one-click unsubscribe (form body List-Unsubscribe=One-Click)') }, async (req, reply) => page(req, reply, async () => {
       const form = await readForm(req);
       // Check the token first: a forged link answers "bad link" whatever its body.
       await pub.unsubscribePage(req.params.token);
@@ -89,14 +93,14 @@ export function registerConsentPages(app: TandemApp, pub: PublicConsent): void {
       return unsubscribedPage({ lang: done.lang, workspaceName: done.target.workspaceName }, done.preferencesUrl);
     }));
 
-    scope.get('/preferences/:token', { config, schema }, async (req, reply) => page(req, reply, async () => {
+    scope.get('/preferences/:token', { config, schema: pageSchema('The preference centre: topics and unsubscribe from all') }, async (req, reply) => page(req, reply, async () => {
       const v = await pub.preferencesPage(req.params.token);
       return preferencesPage({ lang: v.lang, workspaceName: v.target.workspaceName }, {
         address: v.address, channel: v.target.channel, topics: v.topics, unsubscribedAll: v.unsubscribedAll, saved: false,
       });
     }));
 
-    scope.post('/preferences/:token', { config, schema }, async (req, reply) => page(req, reply, async () => {
+    scope.post('/preferences/:token', { config, schema: pageSchema('Save the preference centre\'s form') }, async (req, reply) => page(req, reply, async () => {
       const form = await readForm(req);
       // Only the page's own form (which carries save=1) saves: an empty POST must not clear an unsubscribe.
       await pub.preferencesPage(req.params.token);
@@ -109,12 +113,12 @@ export function registerConsentPages(app: TandemApp, pub: PublicConsent): void {
       });
     }));
 
-    scope.get('/confirm/:token', { config, schema }, async (req, reply) => page(req, reply, async () => {
+    scope.get('/confirm/:token', { config, schema: pageSchema('Double opt-in confirmation link: a page with the confirm button (a GET changes nothing)') }, async (req, reply) => page(req, reply, async () => {
       const c = await pub.confirmPage(req.params.token);
       return confirmPage({ lang: c.lang, workspaceName: c.target.workspaceName }, c.topicName);
     }));
 
-    scope.post('/confirm/:token', { config, schema }, async (req, reply) => page(req, reply, async () => {
+    scope.post('/confirm/:token', { config, schema: pageSchema('Confirm a double opt-in subscription') }, async (req, reply) => page(req, reply, async () => {
       const c = await pub.confirm(req.params.token, requestContext(req));
       return confirmedPage({ lang: c.lang, workspaceName: c.target.workspaceName }, c.topicName, c.confirmed);
     }));

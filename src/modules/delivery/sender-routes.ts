@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { Clock } from '../../clock.ts';
 import { AppError } from '../../errors.ts';
+import { INBOUND_SECURITY } from '../../http/openapi.ts';
 import type { TandemApp } from '../../http/types.ts';
 import { safeFetch } from '../../net/index.ts';
 import {
@@ -78,6 +79,7 @@ export function registerSenderRoutes(app: TandemApp, deps: { senders: SenderServ
       config: { dialect: 'tandem' as const },
       schema: {
         tags, summary: 'Bounce, complaint and delivery notifications from a provider or a DSN relay; every provider authenticates (signature, Basic credentials or bearer token, see docs/bounces.md)',
+        security: INBOUND_SECURITY,
         params: z.object({ provider: z.enum(INBOUND_PROVIDERS as [InboundProvider, ...InboundProvider[]]), senderId: z.string().max(100) }),
         response: { 200: z.object({ received: z.number().int(), applied: z.number().int(), duplicates: z.number().int() }) },
       },

@@ -28,9 +28,10 @@ const segmentBody = z.object({
 const warningView = z.object({ code: z.string(), event: z.string(), path: z.string().optional(), message: z.string() });
 const personBrief = z.object({ id: z.string(), externalId: z.string().nullable(), email: z.string().nullable(), attributes: z.record(z.string(), z.unknown()) });
 type ExplainOut = { path: string; type: string; label: string; result: boolean; found?: string | undefined; children?: ExplainOut[] | undefined };
+// Recursive: named, so the OpenAPI document can refer to it (components.schemas.SegmentExplainNode).
 const explainNode: z.ZodType<ExplainOut> = z.lazy(() => z.object({
   path: z.string(), type: z.string(), label: z.string(), result: z.boolean(), found: z.string().optional(), children: z.array(explainNode).optional(),
-}));
+})).meta({ id: 'SegmentExplainNode' });
 const explainView = z.object({
   member: z.boolean().describe('Whether the person matches the definition now'),
   stored: z.boolean().nullable().describe('Whether stored membership says so (null for a draft definition)'),

@@ -3,6 +3,7 @@
 // the workspace's tracking settings and per-template metrics.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { binary, PUBLIC } from '../../http/openapi.ts';
 import type { TandemApp } from '../../http/types.ts';
 import { PAGE_HEADERS, PIXEL_GIF, PIXEL_HEADERS, REDIRECT_HEADERS, VIEW_HEADERS, badLinkPage, notKeptPage, notSentPage } from './pages.ts';
 import type { TrackingService } from './service.ts';
@@ -38,7 +39,9 @@ const metricsView = z.object({
 
 const tokenParams = z.object({ token: z.string().max(2048) });
 const fileParams = z.object({ file: z.string().max(2048) });
-const publicSchema = { hide: true };
+/** Public: the token (or file name) in the path is signed. A bad or unknown one answers a 404 page. */
+const publicSchema = { tags: ['tracking'], security: PUBLIC };
+const page = (description: string) => ({ produces: ['text/html'], response: { 200: z.string().describe(description) } });
 const config = { dialect: 'tandem' as const };
 
 function requestContext(req: FastifyRequest): RequestContext {
@@ -57,20 +60,34 @@ export function registerTrackingRoutes(app: TandemApp, tracking: TrackingService
   // HEAD (link scanners, prefetchers) answers like GET but records nothing.
   const record = (req: FastifyRequest) => ({ record: req.method !== 'HEAD' });
 
-  app.get('/c/:token', { config, schema: { ...publicSchema, params: tokenParams } }, async (req, reply) => {
+  app.get('/c/:token', {
+    config,
+    schema: {
+      ...publicSchema, summary: 'A tracked link: records the click and redirects to the URL recorded for the message', params: tokenParams,
+      response: { 302: z.null().describe('Redirect (Location) to the recorded URL') },
+    },
+  }, async (req, reply) => {
     const url = await tracking.click(req.params.token, requestContext(req), record(req));
     if (url === null) return badLink(reply);
-    return reply.status(302).headers(REDIRECT_HEADERS).header('location', url).send();
+    return reply.headers(REDIRECT_HEADERS).redirect(url, 302);
   });
 
-  app.get('/o/:file', { config, schema: { ...publicSchema, params: fileParams } }, async (req, reply) => {
+  app.get('/o/:file', {
+    config,
+    schema: {
+      ...publicSchema, summary: 'The open-tracking pixel (<token>.gif): records the open', params: fileParams,
+      produces: ['image/gif'], response: { 200: binary('A 1x1 transparent GIF') },
+    },
+  }, async (req, reply) => {
     const file = req.params.file;
     if (!file.endsWith('.gif')) return badLink(reply);
     if (!await tracking.open(file.slice(0, -4), requestContext(req), record(req))) return badLink(reply);
     return reply.status(200).headers(PIXEL_HEADERS).send(PIXEL_GIF);
   });
 
-  app.get('/v/:token', { config, schema: { ...publicSchema, params: tokenParams } }, async (req, reply) => {
+  app.get('/v/:token', {
+    config, schema: { ...publicSchema, summary: 'View in browser: the message as it was sent', params: tokenParams, ...page('The message\'s HTML') },
+  }, async (req, reply) => {
     const found = await tracking.view(req.params.token);
     if (!found) return badLink(reply);
     if (found.html === null) return reply.status(200).headers(PAGE_HEADERS).send(found.sent ? notKeptPage() : notSentPage());

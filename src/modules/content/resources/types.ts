@@ -37,7 +37,8 @@ const numberField = z.object({
   type: z.literal('number'), ...fieldBase,
   min: z.number().optional(), max: z.number().optional(), integer: z.boolean().optional(),
 }).strict();
-const propsSchema: z.ZodType<PropsSchema> = z.lazy(() => z.record(z.string().max(100), propField));
+// Recursive: named, so the OpenAPI document can refer to it (components.schemas.ContentPropsSchema).
+const propsSchema: z.ZodType<PropsSchema> = z.lazy(() => z.record(z.string().max(100), propField)).meta({ id: 'ContentPropsSchema' });
 const listField = z.object({
   type: z.literal('list'), ...fieldBase, items: propsSchema.describe('The props of each item'),
   minItems: z.number().int().nonnegative().optional(), maxItems: z.number().int().positive().optional(),
