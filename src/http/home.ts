@@ -4,7 +4,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
 import { AppError } from '../errors.ts';
+import { PUBLIC } from './openapi.ts';
 import type { TandemApp } from './types.ts';
 
 /** docs/ beside src/ (and beside dist/: the compiled file sits at the same depth). */
@@ -46,14 +48,26 @@ ${names.map((n) => link(`/docs/${n}`, n.replace(/\.md$/, ''))).join('\n')}
 }
 
 export function registerHomePage(app: TandemApp): void {
-  app.get('/', { schema: { hide: true } }, async (_req, reply) => {
+  const docsTags = ['docs'];
+  app.get('/', {
+    schema: {
+      tags: docsTags, security: PUBLIC, summary: 'A small page linking the docs, the OpenAPI document, health and metrics',
+      produces: ['text/html'], response: { 200: z.string().describe('The page') },
+    },
+  }, async (_req, reply) => {
     reply.header('content-type', 'text/html; charset=utf-8').header('content-security-policy', CSP);
     return page(await docs());
   });
 
   // The docs as Markdown text: only names listed in docs/, so no path reaches another file.
-  app.get('/docs/:name', { schema: { hide: true } }, async (req, reply) => {
-    const { name } = req.params as { name: string };
+  app.get('/docs/:name', {
+    schema: {
+      tags: docsTags, security: PUBLIC, summary: 'One of the docs (README.md or a docs/*.md file) as Markdown text',
+      params: z.object({ name: z.string().max(200) }),
+      produces: ['text/markdown'], response: { 200: z.string().describe('The document') },
+    },
+  }, async (req, reply) => {
+    const { name } = req.params;
     const file = name === 'README.md' ? path.join(DOCS_DIR, '..', 'README.md') : (await docs()).includes(name) ? path.join(DOCS_DIR, name) : undefined;
     const text = file === undefined ? undefined : await readFile(file, 'utf8').catch(() => undefined);
     if (text === undefined) throw new AppError('route.not_found', `No document ${name}`);
