@@ -121,7 +121,7 @@ export function registerSegmentRoutes(app: TandemApp, deps: SegmentDeps): void {
         bodyLimit: MAX_EVENT_BYTES,
         config: { dialect: 'segment', tooLargeCode: 'event.too_large', inputText: 'replace' },
         schema: {
-          tags, security, summary: `Segment ${kind} call`, hide: path === BROWSER_PATHS[kind],
+          tags, security, summary: path === BROWSER_PATHS[kind] ? `Segment ${kind} call (analytics-next's short path)` : `Segment ${kind} call`,
           description: `Segment HTTP Tracking API. Body as Segment documents it; JSON sent as text/plain is accepted. Also at ${BROWSER_PATHS[kind]} (analytics-next).`,
           response: { 200: success },
         },
@@ -138,7 +138,7 @@ export function registerSegmentRoutes(app: TandemApp, deps: SegmentDeps): void {
       bodyLimit: MAX_BATCH_BYTES,
       config: { dialect: 'segment', tooLargeCode: 'batch.too_large', inputText: 'replace' },
       schema: {
-        tags, security, summary: path === '/v1/import' ? 'Segment import (same as batch)' : 'Segment batch', hide: path === BROWSER_PATHS.batch,
+        tags, security, summary: path === '/v1/import' ? 'Segment import (same as batch)' : path === BROWSER_PATHS.batch ? 'Segment batch (analytics-next\'s short path)' : 'Segment batch',
         description: `Up to 2500 calls, 500 KB in all, 32 KB each. Atomic: one invalid call rejects the whole batch.${path === '/v1/batch' ? ` Also at ${BROWSER_PATHS.batch} (analytics-next).` : ''}`,
         response: { 200: success },
       },
