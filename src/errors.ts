@@ -13,6 +13,7 @@ export const errorCatalogue = {
   'auth.missing': { status: 401, message: 'Credentials are missing.' },
   'auth.invalid': { status: 401, message: 'The credentials are not valid.' },
   'workspace.not_found': { status: 404, message: 'Workspace not found.' },
+  'workspace.limit_reached': { status: 409, message: 'The workspace has reached the limit of this collection.' },
   'key.not_found': { status: 404, message: 'Key not found.' },
   'person.not_found': { status: 404, message: 'Person not found.' },
   'object.not_found': { status: 404, message: 'Object not found.' },

@@ -90,6 +90,12 @@ export function createWorkspaceRepo(db: Queryable) {
       return row && { ...toKey(row), siteId: row.site_id };
     },
 
+    async countActiveKeys(workspaceId: string): Promise<number> {
+      const row = await db.selectFrom('api_keys').select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('workspace_id', '=', workspaceId).where('revoked_at', 'is', null).executeTakeFirst();
+      return Number(row?.n ?? 0);
+    },
+
     async revokeKey(workspaceId: string, id: string, at: Date): Promise<boolean> {
       const res = await db.updateTable('api_keys').set({ revoked_at: at })
         .where('workspace_id', '=', workspaceId).where('id', '=', id).where('revoked_at', 'is', null)

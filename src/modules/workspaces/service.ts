@@ -33,6 +33,8 @@ export interface CreatedKey {
 // Positive lookups are cached briefly: ingest authenticates every request. A revoked key stops
 // working within this window on other processes, at once on the process that revoked it.
 const AUTH_CACHE_MS = 5_000;
+/** Active (unrevoked) API keys per workspace: POST /api/keys answers workspace.limit_reached beyond it. */
+export const MAX_ACTIVE_KEYS = 100;
 
 export function createWorkspaceService(deps: { db: Db; clock: Clock }) {
   const { db, clock } = deps;
@@ -128,7 +130,12 @@ export function createWorkspaceService(deps: { db: Db; clock: Clock }) {
 
     async createKey(workspaceId: string, kind: KeyKind, name = ''): Promise<CreatedKey> {
       await this.get(workspaceId);
-      return issueKey(createWorkspaceRepo(db), workspaceId, kind, name);
+      const repo = createWorkspaceRepo(db);
+      // Concurrent creates can each see room for one more: the cap bounds growth, not an exact count.
+      if (await repo.countActiveKeys(workspaceId) >= MAX_ACTIVE_KEYS) {
+        throw new AppError('workspace.limit_reached', `A workspace has at most ${MAX_ACTIVE_KEYS} active API keys; revoke one first.`, { field: 'kind' });
+      }
+      return issueKey(repo, workspaceId, kind, name);
     },
 
     /** A new secret of the same kind; the old key is revoked in the same transaction. */

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createTestTandem, type TestTandem } from '../../../test/harness.ts';
+import { MAX_ACTIVE_KEYS } from './service.ts';
 
 describe('workspaces and keys', () => {
   let t: TestTandem;
@@ -64,4 +65,19 @@ describe('workspaces and keys', () => {
     const none = await t.app.inject({ method: 'GET', url: '/api/keys' });
     expect(none.json()).toMatchObject({ error: { code: 'auth.missing', field: 'authorization' } });
   });
+
+  it('caps active API keys per workspace: workspace.limit_reached, and room again after a revoke', async () => {
+    const ws = await t.workspace('Key cap');
+    const auth = { authorization: bearer(ws.appApiKey) };
+    const create = () => t.app.inject({ method: 'POST', url: '/api/keys', headers: auth, payload: { kind: 'write', name: 'k' } });
+    for (let i = 3; i < MAX_ACTIVE_KEYS; i++) expect((await create()).statusCode).toBe(201);
+    const refused = await create();
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json()).toMatchObject({ error: { code: 'workspace.limit_reached', field: 'kind' } });
+    const keys = (await t.app.inject({ method: 'GET', url: '/api/keys', headers: auth })).json<{ keys: Array<{ id: string; name: string; revokedAt: string | null }> }>().keys;
+    expect(keys.filter((k) => !k.revokedAt)).toHaveLength(MAX_ACTIVE_KEYS);
+    const extra = keys.find((k) => k.name === 'k')!;
+    expect((await t.app.inject({ method: 'DELETE', url: `/api/keys/${extra.id}`, headers: auth })).statusCode).toBeLessThan(300);
+    expect((await create()).statusCode).toBe(201);
+  }, 60_000);
 });
