@@ -3,6 +3,7 @@
 // address; later sends to it are zero. A soft bounce suppresses nothing; a bad signature changes nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, bearer, createTestTandem, type TestTandem } from './harness.ts';
+import { noSendJobsLeft, until } from './helpers/wait.ts';
 import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.ts';
 import type { CreatedWorkspace } from '../src/modules/workspaces/index.ts';
 
@@ -36,14 +37,10 @@ describe('senders and bounce webhooks', () => {
   const sendTo = async (to: string) => (await api<{ delivery_id: string }>('POST', '/v1/send/email', {
     to, from: 'hello@bounces.example', subject: 'Hello', body: '<p>Hello</p>',
   })).json.delivery_id;
-  const settled = async (id: string) => {
-    for (let i = 0; i < 400; i++) {
-      const m = (await api<{ status: string; provider: string | null }>('GET', `/api/messages/${id}`)).json;
-      if (m.status !== 'queued' && m.status !== 'sending') return m;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error(`${id} never left the queue`);
-  };
+  const settled = (id: string) => until(async () => {
+    const m = (await api<{ status: string; provider: string | null }>('GET', `/api/messages/${id}`)).json;
+    return m.status !== 'queued' && m.status !== 'sending' && m;
+  }, `${id} to leave the queue`);
   const hook = (payload: object, credentials = postmark) => fetch(`${t.baseUrl}/webhooks/inbound/postmark/${senderId}`, {
     method: 'POST', headers: { authorization: basic(credentials.username, credentials.password), 'content-type': 'application/json' },
     body: JSON.stringify(payload),
@@ -86,7 +83,7 @@ describe('senders and bounce webhooks', () => {
     const before = sink.received.length;
     const later = await Promise.all([sendTo('erin@example.com'), sendTo('ERIN@example.com')]);
     for (const id of later) expect(await settled(id)).toMatchObject({ status: 'suppressed' });
-    await new Promise((r) => setTimeout(r, 300));
+    await noSendJobsLeft(t.services.db); // a send would have needed a job
     expect(sink.received.length).toBe(before);
   });
 

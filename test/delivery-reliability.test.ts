@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestTandem, type TestTandem } from './harness.ts';
 import { startCountingSink, type CountingSink } from './helpers/counting-sink.ts';
 import { spawnTandem, type Spawned } from './helpers/process.ts';
+import { noSendJobsLeft, until } from './helpers/wait.ts';
 import type { Services } from '../src/services.ts';
 
 const POISON = 'poison@example.com';
@@ -64,8 +65,8 @@ describe('a permanent 5xx recipient in a batch of 1,000', () => {
     await enqueueMany(t.services, ws, 1_000, (i) => (i === 500 ? POISON : `person-${i}@example.com`));
     const counts = await settle(t.services, ws, 1_000, 60_000);
     const seconds = (Date.now() - t0) / 1000;
-    // Anything sent twice or retried would arrive within this.
-    await new Promise((r) => setTimeout(r, 1_500));
+    // Anything sent twice or retried would need a send job: wait until none is left, then count.
+    await noSendJobsLeft(t.services.db);
 
     const others = [...sink.byRecipient].filter(([rcpt]) => rcpt !== POISON);
     const once = others.filter(([, n]) => n === 1).length;
@@ -83,8 +84,6 @@ describe('a permanent 5xx recipient in a batch of 1,000', () => {
     expect(poison.status_reason).toContain('550');
     const events = await t.services.delivery.message(ws, poison.id);
     expect(events?.events.map((e) => e.type)).toEqual(['queued', 'failed']);
-    const left = await sql<{ n: number }>`SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE task_identifier = 'delivery:send'`.execute(t.services.db);
-    expect(left.rows[0]?.n).toBe(0);
   }, 90_000);
 });
 
@@ -108,19 +107,29 @@ describe('kill -9 of worker processes during thousands of sends', () => {
     await sink?.close();
   });
 
-  const env = () => ({
-    DATABASE_URL: t.databaseUrl, TANDEM_SMTP_URL: sink.url, LOG_LEVEL: 'warn',
-    TANDEM_WORKER_CONCURRENCY: String(CONCURRENCY), TANDEM_WORKER_HEARTBEAT_MS: '500', TANDEM_WORKER_DEAD_AFTER_MS: '3000',
+  /** Each worker's sessions carry its name (application_name), so a test can tell when they are gone. */
+  const env = (name: string) => ({
+    DATABASE_URL: `${t.databaseUrl}${t.databaseUrl.includes('?') ? '&' : '?'}application_name=${name}`, TANDEM_SMTP_URL: sink.url, LOG_LEVEL: 'warn',
+    // A live worker starved of CPU on a loaded machine must not be taken for dead (its jobs would run
+    // twice beyond the bound this test checks): 2 s heartbeats, 20 s to death. Recovery of the killed
+    // ones then takes up to 20 s each, which the test waits on.
+    TANDEM_WORKER_CONCURRENCY: String(CONCURRENCY), TANDEM_WORKER_HEARTBEAT_MS: '2000', TANDEM_WORKER_DEAD_AFTER_MS: '20000',
   });
 
+  const sessions = async (name: string) => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity
+    WHERE datname = current_database() AND application_name = ${name}`.execute(t.services.db)).rows[0]?.n ?? 0;
+  let started = 0;
+
   /** Starts `tandem worker`; resolves with its graphile worker ids once its heartbeat lists them all. */
-  async function startWorker(): Promise<{ p: Spawned; ids: string[] }> {
-    const p = spawnTandem(['worker'], env());
+  async function startWorker(): Promise<{ p: Spawned; ids: string[]; name: string }> {
+    const name = `reliability-worker-${++started}`;
+    const p = spawnTandem(['worker'], env(name));
     workers.push(p);
     const deadline = Date.now() + 45_000;
     for (;;) {
       const row = await t.services.db.selectFrom('worker_heartbeats').select('worker_ids').where('pid', '=', p.pid).executeTakeFirst();
-      if (row && row.worker_ids.length === CONCURRENCY) return { p, ids: row.worker_ids };
+      // Its sessions are visible by name: kill() below can wait for them to end.
+      if (row && row.worker_ids.length === CONCURRENCY && await sessions(name) > 0) return { p, ids: row.worker_ids, name };
       if (p.child.exitCode !== null || Date.now() > deadline) throw new Error(`tandem worker did not start\n${p.stderr()}\n${p.stdout()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -129,12 +138,13 @@ describe('kill -9 of worker processes during thousands of sends', () => {
   /**
    * kill -9, then the messages it had in flight: claimed (`sending`) under the lease of a job its
    * workers held (a send job claims a batch: its own message and others, all under 'job:<id>').
-   * Counted at once: the survivors unlock those jobs no sooner than 2.5 s later (3 s dead-after).
+   * Counted once PostgreSQL has ended the dead process's sessions (so its last transactions are
+   * settled, not half-way), long before the survivors unlock those jobs (20 s dead-after).
    */
-  async function kill(w: { p: Spawned; ids: string[] }): Promise<number> {
+  async function kill(w: { p: Spawned; ids: string[]; name: string }): Promise<number> {
     w.p.child.kill('SIGKILL');
     await w.p.exited;
-    await new Promise((r) => setTimeout(r, 200)); // let PostgreSQL finish the sessions that died
+    await until(async () => await sessions(w.name) === 0, 'the killed worker\'s database sessions to end');
     const r = await sql<{ n: number }>`
       SELECT count(*)::int AS n FROM messages m JOIN graphile_worker.jobs j ON m.lease = 'job:' || j.id
       WHERE m.status = 'sending' AND j.locked_by = ANY(${w.ids}::text[])`.execute(t.services.db);
@@ -162,7 +172,7 @@ describe('kill -9 of worker processes during thousands of sends', () => {
     }
 
     const counts = await settle(t.services, ws, TOTAL, 150_000);
-    await new Promise((r) => setTimeout(r, 1_000)); // a late copy would arrive within this
+    await noSendJobsLeft(t.services.db); // a late copy would need a send job
     const ids = (await t.services.db.selectFrom('messages').select(['id', 'status']).where('workspace_id', '=', ws).execute());
     const missing = ids.filter((m) => !sink.byMessage.has(m.id)).length;
     const duplicates = [...sink.byMessage.values()].reduce((sum, n) => sum + n - 1, 0);

@@ -5,6 +5,7 @@ import http from 'node:http';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createTestTandem, type TestTandem } from './harness.ts';
+import { until } from './helpers/wait.ts';
 import type { CreatedWorkspace } from '../src/modules/workspaces/index.ts';
 
 interface Received { headers: http.IncomingHttpHeaders; body: string }
@@ -37,14 +38,7 @@ describe('delivery and consent events go out as signed webhooks', () => {
     await new Promise((r) => server.close(r));
   });
 
-  const waitFor = async (type: string) => {
-    for (let i = 0; i < 400; i++) {
-      const hit = received.find((r) => (JSON.parse(r.body) as { type: string }).type === type);
-      if (hit) return hit;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error(`no ${type} webhook arrived`);
-  };
+  const waitFor = (type: string) => until(() => received.find((r) => (JSON.parse(r.body) as { type: string }).type === type), `a ${type} webhook`);
 
   it('emits message.sent and consent.changed, signed', async () => {
     await t.services.ingest.ingest(ws.workspaceId, [{ type: 'identify', userId: 'u-9', traits: { email: 'nia@example.com' }, timestamp: new Date() }], { source: 'api' });

@@ -8,6 +8,7 @@ import { APIClient, SendEmailRequest } from 'customerio-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, bearer, createTestTandem, type TestTandem } from './harness.ts';
 import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.ts';
+import { noSendJobsLeft, until } from './helpers/wait.ts';
 import type { CreatedWorkspace } from '../src/modules/workspaces/index.ts';
 import type { DomainRecords } from '../src/modules/delivery/index.ts';
 
@@ -106,7 +107,7 @@ describe('transactional email over SMTP', () => {
     expect(new Set(burst.map((b) => b.delivery_id)).size).toBe(1);
 
     await sink.waitFor(before + 2);
-    await new Promise((r) => setTimeout(r, 1500)); // anything extra would have arrived by now
+    await noSendJobsLeft(t.services.db); // anything extra would have needed a send job
     const mine = sink.received.slice(before).map((m) => m.to[0]).sort();
     expect(mine).toEqual(['bob@example.com', 'carol@example.com']);
     expect(sink.received.slice(before).find((m) => m.to[0] === 'bob@example.com')?.parsed.subject).toBe('Hi Bob');
@@ -133,14 +134,10 @@ describe('transactional email over SMTP', () => {
       email: { subject: 'News for {{ customer.first_name }}', fromAddress: 'news@acme.example', layout: 'brand', blocks: [{ component: 'heading', props: { text: 'Hello' } }] },
     });
     await t.services.content.publish(ws.workspaceId, 'template', news.id);
-    const status = async (id: string) => {
-      for (let i = 0; i < 200; i++) {
-        const m = await (await fetch(`${t.baseUrl}/api/messages/${id}`, { headers: { authorization: bearer(ws.appApiKey) } })).json() as { status: string };
-        if (m.status !== 'queued' && m.status !== 'sending') return m.status;
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      throw new Error(`message ${id} still queued`);
-    };
+    const status = (id: string) => until(async () => {
+      const m = await (await fetch(`${t.baseUrl}/api/messages/${id}`, { headers: { authorization: bearer(ws.appApiKey) } })).json() as { status: string };
+      return m.status !== 'queued' && m.status !== 'sending' && m.status;
+    }, `message ${id} to leave the queue`);
 
     const before = sink.received.length;
     const first = await (await send({ transactional_message_id: 'news', identifiers: { id: 'u-1' } })).json() as { delivery_id: string };
@@ -176,7 +173,7 @@ describe('transactional email over SMTP', () => {
     await t.services.consent.suppress(ws.workspaceId, 'email', 'dave@example.com', 'hard_bounce', 'bounce');
     const dave = await (await send({ transactional_message_id: 'receipt', to: 'dave@example.com', message_data: { order_id: 'C-1', total: '1' } })).json() as { delivery_id: string };
     expect(await status(dave.delivery_id)).toBe('suppressed');
-    await new Promise((r) => setTimeout(r, 500));
+    await noSendJobsLeft(t.services.db);
     expect(sink.received.slice(before).map((m) => m.parsed.subject)).toEqual(['News for Ann', 'News for Ann', 'Receipt B-1 for Ann']);
   });
 });

@@ -4,6 +4,7 @@
 import { Parser } from 'htmlparser2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, bearer, createTestTandem, type TestTandem } from './harness.ts';
+import { until } from './helpers/wait.ts';
 import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.ts';
 import type { CreatedWorkspace } from '../src/modules/workspaces/index.ts';
 import { createTrackingService } from '../src/modules/tracking/index.ts';
@@ -44,12 +45,11 @@ describe('tracking', () => {
     expect(res.status).toBe(200);
     const { delivery_id: id } = await res.json() as { delivery_id: string };
     const mail = (await sink.waitFor(before + 1)).slice(before)[0]!;
-    for (let i = 0; i < 200; i++) {
-      const m = await message(id);
-      if (m.status === 'sent') return { m, mail, html: String(mail.parsed.html) };
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error(`message ${id} not sent`);
+    const m = await until(async () => {
+      const now = await message(id);
+      return now.status === 'sent' && now;
+    }, `message ${id} to be sent`);
+    return { m, mail, html: String(mail.parsed.html) };
   }
 
   const tracked = (html: string) => links(html).filter((h) => /^http:\/\/localhost:\d+\/c\//.test(h));

@@ -2,6 +2,7 @@
 import { makeWorkerUtils } from 'graphile-worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestTandem, FakeClock, type TestTandem } from './harness.ts';
+import { until } from './helpers/wait.ts';
 
 describe('worker', () => {
   const clock = new FakeClock(new Date('2026-05-01T00:00:00Z'));
@@ -19,12 +20,8 @@ describe('worker', () => {
     } finally {
       await utils.release();
     }
-    const deadline = Date.now() + 15_000;
-    let left = 1;
-    while (left > 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      left = (await t.services.db.selectFrom('event_dedupe').select('message_id').where('workspace_id', '=', ws).execute()).length;
-    }
-    expect(left).toBe(0);
+    const left = () => t.services.db.selectFrom('event_dedupe').select('message_id').where('workspace_id', '=', ws).execute();
+    await until(async () => (await left()).length === 0, 'the purge job to empty event_dedupe');
+    expect(await left()).toEqual([]);
   });
 });

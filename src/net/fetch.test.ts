@@ -231,7 +231,7 @@ describe('safeFetch on an allowed host', () => {
   it('times out a silent server; a silent server, a closed port and an unknown name all read net.unreachable', async () => {
     const started = performance.now();
     const silent = await safeFetch(`${base()}/hang`, { ...allowOutside, timeoutMs: 200 }).catch((e: unknown) => e);
-    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(performance.now() - started).toBeLessThan(15_000); // a hang fails; a loaded machine does not
 
     const closed = await serve('127.0.0.2', () => undefined);
     const port = closed.port;

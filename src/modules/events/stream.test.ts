@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createTestTandem, type TestTandem } from '../../../test/harness.ts';
 import type { IncomingEvent } from '../ingest/index.ts';
 import type { LiveEvent } from './index.ts';
+import { PATIENCE_MS, until } from '../../../test/helpers/wait.ts';
 
 interface Frame {
   id?: string;
@@ -21,7 +22,7 @@ async function connect(url: string, headers: Record<string, string>) {
   let buf = '';
   let ended = false;
 
-  async function frame(timeoutMs = 5_000): Promise<Frame | undefined> {
+  async function frame(timeoutMs = PATIENCE_MS): Promise<Frame | undefined> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const end = buf.indexOf('\n\n');
@@ -204,7 +205,7 @@ describe('live event stream', () => {
     await s.ready();
     expect(t.services.eventStream.subscriberCount()).toBe(before + 1);
     s.close();
-    for (let i = 0; i < 100 && t.services.eventStream.subscriberCount() > before; i++) await new Promise((r) => setTimeout(r, 10));
+    await until(() => t.services.eventStream.subscriberCount() === before, 'the subscriber to be forgotten');
     expect(t.services.eventStream.subscriberCount()).toBe(before);
   });
 

@@ -3,6 +3,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, bearer, createTestTandem, type TestTandem } from '../../../test/harness.ts';
+import { until } from '../../../test/helpers/wait.ts';
 import type { CreatedWorkspace } from '../workspaces/index.ts';
 import { createImportService } from './service.ts';
 import type { ImportView } from './types.ts';
@@ -213,13 +214,11 @@ describe('two-step imports and progress', () => {
     // that has arrived until it sees what follows it, so p-bad is read when p-10 comes in.)
     await new Promise((r) => setTimeout(r, 1100));
     body.write('p-10,10\n');
-    let seen: View | undefined;
-    for (let i = 0; i < 100; i++) {
-      const res = await t.app.inject({ method: 'GET', url: `/api/imports/${imp.id}`, headers: { authorization: bearer(ws.appApiKey) } });
-      seen = res.json<View>();
-      if (seen.rowsDone > 0) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    // (The 1.1 s above is the server's own flush interval, a lower bound: a loaded machine only adds to it.)
+    const seen = await until(async () => {
+      const now = (await t.app.inject({ method: 'GET', url: `/api/imports/${imp.id}`, headers: { authorization: bearer(ws.appApiKey) } })).json<View>();
+      return now.rowsDone > 0 && now;
+    }, 'the first rows to be committed');
     expect(seen).toMatchObject({ status: 'running', rowsDone: 11, rowsCreated: 10, rowsFailed: 1, finishedAt: null });
     expect(seen?.errors.map((e) => [e.line, e.field, e.code])).toEqual([[12, 'n:number', 'invalid_number']]);
     body.end('p-11,11\n');

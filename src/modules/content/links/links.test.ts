@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createTestTandem, type TestTandem } from '../../../../test/harness.ts';
+import { until } from '../../../../test/helpers/wait.ts';
 import { createOutboundClient, type OutboundClient } from '../../../net/index.ts';
 import { extractUrls } from './extract.ts';
 import { createLinkCheckService, type LinkCheckDeps } from './service.ts';
@@ -132,12 +133,10 @@ describe('link checker', () => {
     const queued = await call('POST', `/api/content/templates/${id}/link-check`);
     expect(queued.statusCode).toBe(202);
     expect(queued.json()).toEqual({ queued: true });
-    const deadline = Date.now() + 15_000;
-    let body: { checkedAt: string | null; results: unknown[] } = { checkedAt: null, results: [] };
-    while (body.checkedAt === null && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      body = (await call('GET', `/api/content/templates/${id}/link-check`)).json();
-    }
+    const body = await until(async () => {
+      const now = (await call('GET', `/api/content/templates/${id}/link-check`)).json<{ checkedAt: string | null; results: unknown[] }>();
+      return now.checkedAt !== null && now;
+    }, 'the link check to finish');
     expect(body).toEqual({
       checkedAt: expect.stringMatching(/^\d{4}-/) as unknown,
       results: [{ url: `${base}/ok`, kind: 'link', status: 'blocked', httpStatus: null, error: expect.any(String) as unknown }],

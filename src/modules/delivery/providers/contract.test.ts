@@ -62,7 +62,8 @@ describe.each(adapters)('$name adapter contract', ({ send }) => {
     const err = await failureOf(send({ baseUrl: api.baseUrl, timeoutMs: 300 }));
     expect(err).toMatchObject({ kind: 'retryable', status: undefined });
     expect(err.message).toContain('no answer within 300 ms');
-    expect(Date.now() - started).toBeLessThan(3000);
+    // Far below vitest's 30 s, far above a loaded machine's delay: a send that hangs fails here.
+    expect(Date.now() - started).toBeLessThan(15_000);
   });
 
   it('a refused connection is retryable', async () => {
