@@ -17,8 +17,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
  */
 export const MODULES: Record<string, { mutate: string[]; tests: string[] }> = {
   consent: {
-    mutate: ['src/modules/consent/service.ts#check', 'src/modules/consent/suppressed.ts', 'src/modules/consent/address.ts'],
-    tests: ['src/modules/consent/consent.test.ts', 'src/modules/delivery/consent-gate.test.ts'],
+    mutate: ['src/modules/consent/service.ts#check', 'src/modules/consent/address.ts'],
+    tests: ['src/modules/consent/consent.test.ts', 'src/modules/consent/address.test.ts', 'src/modules/delivery/consent-gate.test.ts'],
   },
   delivery: {
     mutate: ['src/modules/delivery/send-batch.ts#backoffMs,retryLater,sendSms,attempt', 'src/modules/delivery/transactional.ts#send',
@@ -26,7 +26,7 @@ export const MODULES: Record<string, { mutate: string[]; tests: string[] }> = {
     tests: ['src/modules/delivery/send-batch.test.ts', 'src/modules/delivery/retry-policy.test.ts', 'src/modules/delivery/consent-gate.test.ts'],
   },
   ingest: {
-    mutate: ['src/modules/ingest/service.ts', 'src/modules/ingest/clean.ts'],
+    mutate: ['src/modules/ingest/service.ts#ingest', 'src/modules/ingest/clean.ts'],
     tests: ['src/modules/ingest/ingest.test.ts', 'src/modules/ingest/clean.test.ts'],
   },
   identity: {

@@ -72,8 +72,11 @@ export interface Result extends Exit {
   stderr: string;
 }
 
-/** Runs a command to completion. */
-export async function runTandem(args: string[], env: Env, timeoutMs = 60_000): Promise<Result> {
+/**
+ * Runs a command to completion. The kill after `timeoutMs` only ends a hung process: on a loaded machine
+ * (load 30 on two cores) a CLI run that compiles TypeScript took over 60 s, so the default is generous.
+ */
+export async function runTandem(args: string[], env: Env, timeoutMs = 150_000): Promise<Result> {
   const p = spawnTandem(args, env);
   const timer = setTimeout(() => p.child.kill('SIGKILL'), timeoutMs);
   const exit = await p.exited;
