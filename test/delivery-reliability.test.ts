@@ -63,7 +63,7 @@ describe('a permanent 5xx recipient in a batch of 1,000', () => {
     const { workspaceId: ws } = await t.workspace();
     const t0 = Date.now();
     await enqueueMany(t.services, ws, 1_000, (i) => (i === 500 ? POISON : `person-${i}@example.com`));
-    const counts = await settle(t.services, ws, 1_000, 60_000);
+    const counts = await settle(t.services, ws, 1_000, 150_000);
     const seconds = (Date.now() - t0) / 1000;
     // Anything sent twice or retried would need a send job: wait until none is left, then count.
     await noSendJobsLeft(t.services.db);
@@ -84,7 +84,7 @@ describe('a permanent 5xx recipient in a batch of 1,000', () => {
     expect(poison.status_reason).toContain('550');
     const events = await t.services.delivery.message(ws, poison.id);
     expect(events?.events.map((e) => e.type)).toEqual(['queued', 'failed']);
-  }, 90_000);
+  }, 300_000); // minutes on a loaded machine (load 30 on two cores): the wait is on conditions
 });
 
 describe('kill -9 of worker processes during thousands of sends', () => {
@@ -163,7 +163,7 @@ describe('kill -9 of worker processes during thousands of sends', () => {
     const inFlight: number[] = [];
     for (const share of [0.2, 0.45, 0.7]) {
       while (sink.byMessage.size < TOTAL * share) {
-        if (Date.now() - t0 > 150_000) throw new Error(`only ${sink.byMessage.size} delivered`);
+        if (Date.now() - t0 > 300_000) throw new Error(`only ${sink.byMessage.size} delivered`);
         await new Promise((r) => setTimeout(r, 20));
       }
       const victim = live.shift()!;
@@ -171,7 +171,7 @@ describe('kill -9 of worker processes during thousands of sends', () => {
       live.push(await startWorker());
     }
 
-    const counts = await settle(t.services, ws, TOTAL, 150_000);
+    const counts = await settle(t.services, ws, TOTAL, 300_000);
     await noSendJobsLeft(t.services.db); // a late copy would need a send job
     const ids = (await t.services.db.selectFrom('messages').select(['id', 'status']).where('workspace_id', '=', ws).execute());
     const missing = ids.filter((m) => !sink.byMessage.has(m.id)).length;
@@ -188,5 +188,5 @@ describe('kill -9 of worker processes during thousands of sends', () => {
     expect(duplicates).toBeLessThanOrEqual(bound);
     expect(sink.byMessage.size).toBe(TOTAL);
     expect([...sink.byMessage.keys()].every((id) => id.startsWith('dlv_'))).toBe(true);
-  }, 180_000);
+  }, 480_000); // minutes on a loaded machine; each kill's recovery waits out the 20 s to death
 });
