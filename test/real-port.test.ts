@@ -28,6 +28,8 @@ interface Seed {
   assetId: string; assetDeleteId: string; assetHash: string; assetFile: string; assetFileUrl: string;
   /** A message in the dev inbox. */
   devInboxId: string;
+  /** The token of the seeded dev-inbox message's htmlUrl. */
+  devInboxToken: string;
   /** A queued message (delivery) and a sending domain to delete. */
   messageId: string;
   /** Senders: one with a Postmark inbound secret, one to delete. */
@@ -259,6 +261,11 @@ function renderCases(): Case[] {
       route: 'GET /api/dev-inbox/:id', path: '/api/dev-inbox/{devInboxId}', auth: 'app', status: 200,
       expect: like({ subject: 'Seeded', html: '<p>Hi</p>', text: 'Hi' }),
       bad: { path: '/api/dev-inbox/dev_00000000000000000000', status: 404, code: 'dev_inbox.not_found', field: 'id' },
+    },
+    {
+      // test/browser/dev-inbox-html.test.ts: the page in Chromium, its sandbox, forged tokens.
+      route: 'GET /dev-inbox/:token', path: '/dev-inbox/{devInboxToken}', auth: 'none', status: 200, expect: '<p>Hi</p>',
+      check: (res) => expect(res.headers.get('content-security-policy')).toContain('sandbox'),
     },
   ];
 }
@@ -861,6 +868,9 @@ const CASES: Case[] = [
     route: 'GET /docs/:name', path: '/docs/api.md', auth: 'none', status: 200, expect: contains('# '),
     bad: { path: '/docs/..%2Fpackage.json', status: 404, code: 'route.not_found' },
   },
+  ...['unsubscribe', 'preferences', 'view-in-browser'].flatMap((name) => ['GET', 'POST'].map((method): Case => ({
+    route: `${method} /preview/${name}`, auth: 'none', status: 200, expect: contains('This is a preview'),
+  }))),
   { route: 'GET /health/live', auth: 'none', status: 200, expect: { status: 'ok' } },
   { route: 'GET /health/ready', auth: 'none', status: 200, expect: { status: 'ok' } },
   {
@@ -1026,9 +1036,12 @@ beforeAll(async () => {
     importId: (await t.services.imports.create(ws.workspaceId, { type: 'people' })).id,
     webhookEndpointId: (await t.services.webhooks.create(ws.workspaceId, { url: 'https://hooks.example.com/seed', description: 'Seed', eventTypes: ['*'] })).id,
     webhookDeleteId: (await t.services.webhooks.create(ws.workspaceId, { url: 'https://hooks.example.com/delete', eventTypes: ['*'] })).id,
-    devInboxId: (await t.services.devInbox.deliver(ws.workspaceId, {
-      channel: 'email', source: 'test', to: 'ann@example.com', from: null, subject: 'Seeded', html: '<p>Hi</p>', text: 'Hi', meta: {},
-    })).id,
+    ...await (async () => {
+      const m = await t.services.devInbox.deliver(ws.workspaceId, {
+        channel: 'email', source: 'test', to: 'ann@example.com', from: null, subject: 'Seeded', html: '<p>Hi</p>', text: 'Hi', meta: {},
+      });
+      return { devInboxId: m.id, devInboxToken: (await t.services.devInbox.htmlUrl(ws.workspaceId, m))?.split('/dev-inbox/')[1] ?? '' };
+    })(),
     messageId: (await t.services.db.transaction().execute((tx) => t.services.delivery.enqueue(tx, ws.workspaceId, {
       idempotencyKey: 'seed-message', source: 'transactional', channel: 'email', to: 'ann@example.com', personId: null, templateId: null,
       request: { inline: { subject: 'Seeded', body: '<p>Hi</p>' } }, retain: true,

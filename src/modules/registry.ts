@@ -80,7 +80,7 @@ export function createModuleServices(deps: Deps, base: { workspaces: WorkspaceSe
     },
   });
   deps.metrics.watchRenderPool(() => renderer.poolStats());
-  const devInbox = createDevInboxService({ db: deps.db, clock: deps.clock });
+  const devInbox = createDevInboxService({ db: deps.db, clock: deps.clock, signing, config: deps.config });
   const templates = createTemplateRenderService({ db: deps.db, renderer, workspaces: base.workspaces, devInbox, config: deps.config });
   content.onChange((workspaceId) => templates.forget(workspaceId));
   const previews = createPreviewService({ db: deps.db, templates, content, peopleQuery, config: deps.config });

@@ -1,17 +1,20 @@
-// GET /api/dev-inbox: what would have been sent while no sender is configured.
+// GET /api/dev-inbox: what would have been sent while no sender is configured; GET /dev-inbox/<token>
+// (the htmlUrl of a message): its HTML in a browser, sandboxed as the view-in-browser page is.
 import { z } from 'zod';
 import type { TandemApp } from '../../http/types.ts';
+import { PAGE_HEADERS, VIEW_HEADERS, badLinkPage } from '../tracking/index.ts';
 import type { DevInboxService } from './service.ts';
 import type { DevInboxMessage } from './types.ts';
 
 const summary = z.object({
   id: z.string(), channel: z.string(), source: z.string(), to: z.string(), from: z.string().nullable(),
   subject: z.string().nullable(), createdAt: z.string(), meta: z.record(z.string(), z.unknown()),
+  htmlUrl: z.string().nullable().describe('Opens the HTML in a browser for a day, no key needed (sandboxed: no script runs); null without HTML'),
 });
 const full = summary.extend({ html: z.string().nullable(), text: z.string().nullable() });
 
-function summaryOut(m: DevInboxMessage): z.infer<typeof summary> {
-  return { id: m.id, channel: m.channel, source: m.source, to: m.to, from: m.from, subject: m.subject, createdAt: m.createdAt.toISOString(), meta: m.meta };
+function summaryOut(m: DevInboxMessage, htmlUrl: string | null): z.infer<typeof summary> {
+  return { id: m.id, channel: m.channel, source: m.source, to: m.to, from: m.from, subject: m.subject, createdAt: m.createdAt.toISOString(), meta: m.meta, htmlUrl };
 }
 
 export function registerDevInboxRoutes(app: TandemApp, inbox: DevInboxService): void {
@@ -32,7 +35,8 @@ export function registerDevInboxRoutes(app: TandemApp, inbox: DevInboxService): 
     },
   }, async (req) => {
     const page = await inbox.list(req.workspaceId, req.query);
-    return { messages: page.messages.map(summaryOut), next: page.next };
+    const messages = await Promise.all(page.messages.map(async (m) => summaryOut(m, await inbox.htmlUrl(req.workspaceId, m))));
+    return { messages, next: page.next };
   });
 
   app.get('/api/dev-inbox/:id', {
@@ -40,6 +44,12 @@ export function registerDevInboxRoutes(app: TandemApp, inbox: DevInboxService): 
     schema: { tags, summary: 'One caught message with its HTML and text', params: z.object({ id: z.string().max(100) }), response: { 200: full } },
   }, async (req) => {
     const m = await inbox.get(req.workspaceId, req.params.id);
-    return { ...summaryOut(m), html: m.html, text: m.text };
+    return { ...summaryOut(m, await inbox.htmlUrl(req.workspaceId, m)), html: m.html, text: m.text };
+  });
+
+  app.get('/dev-inbox/:token', { config, schema: { hide: true, params: z.object({ token: z.string().max(2048) }) } }, async (req, reply) => {
+    const html = await inbox.html(req.params.token);
+    if (html === null) return reply.status(404).headers(PAGE_HEADERS).send(badLinkPage());
+    return reply.status(200).headers(VIEW_HEADERS).send(html);
   });
 }

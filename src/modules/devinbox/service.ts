@@ -2,8 +2,10 @@
 // fresh install works end to end and a marketer can see exactly what would have been sent.
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../clock.ts';
+import type { Config } from '../../config.ts';
 import type { Db } from '../../db/pool.ts';
 import { AppError } from '../../errors.ts';
+import type { SigningService } from '../signing/index.ts';
 import { createDevInboxRepo } from './repo.ts';
 import type { DevInboxMessage } from './types.ts';
 
@@ -25,9 +27,35 @@ function decodeCursor(cursor: string): { at: Date; id: string } {
   return { at, id };
 }
 
-export function createDevInboxService(deps: { db: Db; clock: Clock }) {
-  const { db, clock } = deps;
+/** How long a message's HTML link (htmlUrl) opens it: a day, for a link pasted into a browser. */
+const HTML_LINK_SECONDS = 24 * 3600;
+const HTML_PURPOSE = 'dev-inbox.html';
+
+export function createDevInboxService(deps: { db: Db; clock: Clock; signing: SigningService; config: Pick<Config, 'publicUrl'> }) {
+  const { db, clock, signing } = deps;
+  const base = deps.config.publicUrl.replace(/\/+$/, '');
   return {
+    /**
+     * A signed link that shows the message's HTML in a browser without the App API key (a browser
+     * cannot send it): `/dev-inbox/<token>`, valid for a day; null when the message has no HTML.
+     */
+    async htmlUrl(workspaceId: string, m: DevInboxMessage): Promise<string | null> {
+      if (m.html === null) return null;
+      const until = Math.floor(clock.now().getTime() / 1000) + HTML_LINK_SECONDS;
+      return `${base}/dev-inbox/${(await signing.signer()).sign(HTML_PURPOSE, { w: workspaceId, m: m.id, u: until })}`;
+    },
+
+    /** The HTML of the message a token names, or null (bad, expired or for a message gone). */
+    async html(token: string): Promise<string | null> {
+      const p = (await signing.signer()).verify(HTML_PURPOSE, token);
+      const ws = p?.['w'];
+      const id = p?.['m'];
+      const until = p?.['u'];
+      if (typeof ws !== 'string' || typeof id !== 'string' || typeof until !== 'number') return null;
+      if (until * 1000 < clock.now().getTime() || !/^dev_[0-9a-f]{20}$/.test(id)) return null;
+      return (await createDevInboxRepo(db).get(ws, id))?.html ?? null;
+    },
+
     async deliver(workspaceId: string, m: Omit<DevInboxMessage, 'id' | 'createdAt'>): Promise<DevInboxMessage> {
       const message = { ...m, id: `dev_${randomBytes(10).toString('hex')}`, createdAt: clock.now() };
       await createDevInboxRepo(db).insert(workspaceId, message);

@@ -69,6 +69,11 @@ export function notKeptPage(): string {
   return page('This message was not kept', '<p>The sender does not keep a copy of this message, so it cannot be shown here. The copy in your mailbox is the only one.</p>');
 }
 
+/** Where a preview's unsubscribe, preferences and view-in-browser links lead: nothing happens there. */
+export function previewLinkPage(what: string): string {
+  return page('This is a preview', `<p>In a sent message, this link opens ${what}. In a preview it does nothing: no one was unsubscribed and nothing was changed.</p>`);
+}
+
 export function notSentPage(): string {
   return page('This message is not available', '<p>This message has not been sent, so there is nothing to show.</p>');
 }

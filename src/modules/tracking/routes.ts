@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { binary, PUBLIC } from '../../http/openapi.ts';
 import type { TandemApp } from '../../http/types.ts';
-import { PAGE_HEADERS, PIXEL_GIF, PIXEL_HEADERS, REDIRECT_HEADERS, VIEW_HEADERS, badLinkPage, notKeptPage, notSentPage } from './pages.ts';
+import { PAGE_HEADERS, PIXEL_GIF, PIXEL_HEADERS, REDIRECT_HEADERS, VIEW_HEADERS, badLinkPage, notKeptPage, notSentPage, previewLinkPage } from './pages.ts';
 import type { TrackingService } from './service.ts';
 import type { RequestContext, TemplateMetrics, TrackingSettings } from './types.ts';
 
@@ -93,6 +93,14 @@ export function registerTrackingRoutes(app: TandemApp, tracking: TrackingService
     if (found.html === null) return reply.status(200).headers(PAGE_HEADERS).send(found.sent ? notKeptPage() : notSentPage());
     return reply.status(200).headers(VIEW_HEADERS).send(found.html);
   });
+
+  // The links of a preview (content/templates/preview.ts): harmless pages, so a click in a preview
+  // shows what it is instead of a 404. POST too: a one-click unsubscribe form posts.
+  const PREVIEW_LINKS = { unsubscribe: 'the one-click unsubscribe page', preferences: 'the preference centre', 'view-in-browser': 'the message in a browser' };
+  for (const [name, what] of Object.entries(PREVIEW_LINKS)) {
+    app.route({ method: ['GET', 'POST'], url: `/preview/${name}`, config, schema: publicSchema,
+      handler: async (_req, reply) => reply.status(200).headers(PAGE_HEADERS).send(previewLinkPage(what)) });
+  }
 
   const tags = ['tracking'];
   const preHandler = app.auth.appKey;
