@@ -5,6 +5,7 @@ import type { Config } from './config.ts';
 import type { Db } from './db/pool.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { createQueueDepthReader } from './worker/queue-depth.ts';
 import type { ProviderDeps } from './modules/delivery/index.ts';
 import { createWorkspaceService, type WorkspaceService } from './modules/workspaces/index.ts';
 import { createModuleServices, type ModuleServices } from './modules/registry.ts';
@@ -32,7 +33,7 @@ export interface Services extends ModuleServices {
 }
 
 export function createServices(base: Omit<Deps, 'metrics'> & { metrics?: Metrics }): Services {
-  const deps: Deps = { ...base, metrics: base.metrics ?? createMetrics() };
+  const deps: Deps = { ...base, metrics: base.metrics ?? createMetrics({ queueDepth: createQueueDepthReader(base.db) }) };
   const workspaces = createWorkspaceService({ db: deps.db, clock: deps.clock });
   const modules = createModuleServices(deps, { workspaces });
   connectModules(modules);

@@ -66,7 +66,7 @@ export function createModuleServices(deps: Deps, base: { workspaces: WorkspaceSe
   const peopleQuery = createPeopleQueryService({ db: deps.db, clock: deps.clock });
   const catalog = createCatalogService({ db: deps.db, clock: deps.clock, log: deps.log, limits: { maxEventTypes: deps.config.catalogMaxEventTypes, maxProperties: deps.config.catalogMaxProperties } });
   ingest.observe(catalog);
-  const segments = createSegmentsService({ db: deps.db, clock: deps.clock, log: deps.log.child({ module: 'segments' }), tickSeconds: deps.config.segmentTickSeconds, cacheMs: deps.config.segmentCacheMs, catalog });
+  const segments = createSegmentsService({ db: deps.db, clock: deps.clock, log: deps.log.child({ module: 'segments' }), tickSeconds: deps.config.segmentTickSeconds, cacheMs: deps.config.segmentCacheMs, catalog, metrics: deps.metrics });
   ingest.observe(segments.membership.observer);
   const eventStream = createEventStream({ db: deps.db, pool: deps.pool, log: deps.log });
   const content = createContentService({ db: deps.db, clock: deps.clock });
@@ -87,7 +87,7 @@ export function createModuleServices(deps: Deps, base: { workspaces: WorkspaceSe
   const domains = createDomainService({ db: deps.db, clock: deps.clock });
   const composer = createMessageComposer({ templates, renderer, config: deps.config, workspaces: base.workspaces });
   const senders = createSenderService({ db: deps.db, clock: deps.clock, allowPrivate: deps.config.outboundAllowPrivate, ...(deps.providerDeps ? { providerDeps: deps.providerDeps } : {}) });
-  const delivery = createDeliveryService({ db: deps.db, clock: deps.clock, log: deps.log, config: deps.config, composer, domains, peopleQuery, devInbox, senders, workspaces: base.workspaces });
+  const delivery = createDeliveryService({ db: deps.db, clock: deps.clock, log: deps.log, config: deps.config, composer, domains, peopleQuery, devInbox, senders, workspaces: base.workspaces, metrics: deps.metrics });
   const transactional = createTransactionalService({ db: deps.db, clock: deps.clock, delivery, content, peopleQuery });
   const linter = createTemplateLinter({ loader: templates.loader, renderer, config: deps.config, knownNames: async (ws) => buildKnownNames(await catalog.list(ws)) });
   const linkChecks = createLinkCheckService({ db: deps.db, clock: deps.clock, log: deps.log, outbound: createOutboundClient({ allowPrivate: deps.config.outboundAllowPrivate }), htmlOf: (ws, id) => templates.compiledHtml(ws, id), hostedAssetPrefixes: [`${deps.config.publicUrl}/assets/`] });

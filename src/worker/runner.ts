@@ -15,6 +15,21 @@ function workerLogger(services: Services): WorkerLogger {
   });
 }
 
+/** Job wait (from due to start) and run time per task, from the runner's own events. */
+function observeJobs(events: WorkerEvents, metrics: Services['metrics']): void {
+  const started = new Map<string, number>();
+  events.on('job:start', ({ job }) => {
+    started.set(job.id, performance.now());
+    // Wall time, not the injected clock: run_at is the database's own time.
+    metrics.jobWait.observe({ task: job.task_identifier }, Math.max(0, Date.now() - job.run_at.getTime()) / 1000);
+  });
+  events.on('job:complete', ({ job, error }) => {
+    const t0 = started.get(job.id);
+    started.delete(job.id);
+    if (t0 !== undefined) metrics.jobDuration.observe({ task: job.task_identifier, outcome: error ? 'error' : 'success' }, (performance.now() - t0) / 1000);
+  });
+}
+
 export async function installWorkerSchema(services: Services): Promise<void> {
   await runMigrations({ pgPool: services.pool, logger: workerLogger(services) });
 }
@@ -28,6 +43,7 @@ export async function startWorker(services: Services): Promise<Runner> {
   const events: WorkerEvents = new EventEmitter();
   events.on('worker:create', ({ worker }) => recovery.addWorker(worker.workerId));
   events.on('worker:stop', ({ worker }) => recovery.removeWorker(worker.workerId));
+  observeJobs(events, services.metrics);
   let runner: Runner;
   try {
     runner = await run({

@@ -11,6 +11,7 @@ import type { Clock } from '../../clock.ts';
 import type { Db } from '../../db/pool.ts';
 import { isAppError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
+import type { Metrics } from '../../metrics.ts';
 import { removeWaitingJobs } from '../../worker/jobs.ts';
 import type { RenderPerson } from '../content/index.ts';
 import type { PeopleQueryService } from '../people/index.ts';
@@ -59,11 +60,14 @@ export function createSendBatch(deps: {
   consent(): ConsentGate | undefined;
   transforms: readonly EmailTransform[];
   viewUrl(): ((ws: string, messageId: string) => Promise<string>) | undefined;
+  metrics: Pick<Metrics, 'messages' | 'sendDuration'>;
 }) {
-  const { db, clock, log, limiter, outcomes } = deps;
+  const { db, clock, log, limiter, outcomes, metrics } = deps;
 
-  const done = (ws: string, m: MessageRow, outcome: Omit<Outcome, 'id' | 'type'>, retryAt?: Date) =>
-    outcomes.write(ws, { message: m, outcome: { id: m.id, type: outcome.status, ...outcome }, retryAt });
+  const done = async (ws: string, m: MessageRow, outcome: Omit<Outcome, 'id' | 'type'>, retryAt?: Date) => {
+    await outcomes.write(ws, { message: m, outcome: { id: m.id, type: outcome.status, ...outcome }, retryAt });
+    metrics.messages.inc({ channel: m.channel, outcome: outcome.status });
+  };
 
   async function personFor(ws: string, personId: string | null): Promise<RenderPerson | undefined> {
     if (!personId) return undefined;
@@ -155,6 +159,15 @@ export function createSendBatch(deps: {
 
   /** One attempt of one claimed message; rejects only when its outcome could not be written. */
   async function attempt(ws: string, m: MessageRow): Promise<void> {
+    const t0 = performance.now();
+    try {
+      await attemptOnce(ws, m);
+    } finally {
+      metrics.sendDuration.observe({ channel: m.channel }, (performance.now() - t0) / 1000);
+    }
+  }
+
+  async function attemptOnce(ws: string, m: MessageRow): Promise<void> {
     const person = await personFor(ws, m.personId);
     try {
       if (m.channel === 'sms') await sendSms(ws, m, person);

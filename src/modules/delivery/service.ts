@@ -10,6 +10,7 @@ import type { Config } from '../../config.ts';
 import type { Db, Queryable } from '../../db/pool.ts';
 import { decodeCursor, pageOf } from '../../db/keyset.ts';
 import type { Logger } from '../../logger.ts';
+import type { Metrics } from '../../metrics.ts';
 import { enqueueJob } from '../../worker/jobs.ts';
 import type { PeopleQueryService } from '../people/index.ts';
 import { AppError } from '../../errors.ts';
@@ -50,6 +51,7 @@ export function createDeliveryService(deps: {
   composer: MessageComposer; domains: DomainService; peopleQuery: PeopleQueryService; devInbox: DevInboxSink; senders: SenderService;
   /** Workspaces and their settings (the message retention). */
   workspaces: { list(): Promise<Array<{ id: string; settings: { messageRetentionDays?: number } }>> };
+  metrics: Pick<Metrics, 'messages' | 'sendDuration'>;
 }) {
   const { db, clock } = deps;
   let consent: ConsentGate | undefined;
@@ -84,7 +86,7 @@ export function createDeliveryService(deps: {
   const outcomes = createOutcomeWriter({ db, clock, hooks });
   const batch = createSendBatch({
     db, clock, log: deps.log, composer: deps.composer, domains: deps.domains, peopleQuery: deps.peopleQuery, devInbox: deps.devInbox,
-    senders: deps.senders, limiter, outcomes, emailSender, consent: () => consent, transforms, viewUrl: () => viewUrl,
+    senders: deps.senders, limiter, outcomes, emailSender, consent: () => consent, transforms, viewUrl: () => viewUrl, metrics: deps.metrics,
   });
 
   /** One event outside a send (a provider's notification, an open or a click): its row, event and hooks in one transaction. */

@@ -6,6 +6,7 @@ import type { Task, TaskList } from 'graphile-worker';
 import type { Clock } from '../../clock.ts';
 import type { Db, Queryable, Tx } from '../../db/pool.ts';
 import type { Logger } from '../../logger.ts';
+import type { Metrics } from '../../metrics.ts';
 import { enqueueJob } from '../../worker/jobs.ts';
 import type { IngestObserver, PeopleTouched, StoredEvent } from '../ingest/index.ts';
 import { compile, type Refs } from './compile.ts';
@@ -24,6 +25,7 @@ export interface MembershipDeps {
   /** How long "this workspace has (no) dynamic segments" is trusted (TANDEM_SEGMENT_CACHE_MS). */
   cacheMs: number;
   resolve(q: Queryable, ws: string, s: Segment): Promise<Refs>;
+  metrics: Pick<Metrics, 'segmentDrains' | 'segmentDrainPeople' | 'segmentDrainDuration'>;
 }
 
 /** How long resolved references are reused (keyed by segment version). */
@@ -166,6 +168,7 @@ export function createMembership(deps: MembershipDeps) {
      * and its people are put back, scoped to it, for a drain shortly after.
      */
     async drain(): Promise<number> {
+      const t0 = performance.now();
       let done = 0;
       for (let b = 0; b < DRAIN_MAX_BATCHES; b++) {
         const { n, busy } = await db.transaction().execute(async (tx) => {
@@ -191,6 +194,9 @@ export function createMembership(deps: MembershipDeps) {
         if (busy > 0) await queueDrain(db, BUSY_RETRY_MS);
         if (n < DRAIN_BATCH) break;
       }
+      deps.metrics.segmentDrains.inc();
+      deps.metrics.segmentDrainPeople.inc(done);
+      deps.metrics.segmentDrainDuration.observe((performance.now() - t0) / 1000);
       return done;
     },
 

@@ -12,7 +12,7 @@ import { compile, type Refs } from './compile.ts';
 import { condition, isTimeBased, type Condition } from './definition.ts';
 import { depsOf } from './deps.ts';
 import { explain, type ExplainNode } from './explain.ts';
-import { createMembership, CACHE_MS } from './membership.ts';
+import { createMembership, CACHE_MS, type MembershipDeps } from './membership.ts';
 import { startDrainWakeup } from './wakeup.ts';
 import { resolveRefs } from './refs.ts';
 import { createSegmentsRepo } from './repo.ts';
@@ -27,6 +27,7 @@ export interface SegmentsDeps {
   /** TANDEM_SEGMENT_CACHE_MS (membership.ts). */
   cacheMs: number;
   catalog: CatalogReader;
+  metrics: MembershipDeps['metrics'];
 }
 
 export interface SegmentInput {
@@ -62,7 +63,7 @@ export function createSegmentsService(deps: SegmentsDeps) {
     return refs;
   }
 
-  const membership = createMembership({ db, clock, log: deps.log, repo, tickSeconds: deps.tickSeconds, cacheMs: deps.cacheMs, resolve: resolveFor });
+  const membership = createMembership({ db, clock, log: deps.log, repo, tickSeconds: deps.tickSeconds, cacheMs: deps.cacheMs, resolve: resolveFor, metrics: deps.metrics });
 
   async function mustFind(q: Queryable, ws: string, idOrKey: string): Promise<Segment> {
     const s = await repo.find(q, ws, idOrKey);
