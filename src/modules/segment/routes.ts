@@ -112,8 +112,7 @@ export function registerSegmentRoutes(app: TandemApp, deps: SegmentDeps): void {
   const tags = ['segment'];
   const security = [{ writeKey: [] }];
 
-  // The browser paths are the same routes under another name: hidden from the OpenAPI document, which
-  // lists each operation once (its description names the alias).
+  // The browser paths are the same routes under another name (listed in the OpenAPI document too).
   for (const kind of SEGMENT_KINDS) {
     for (const path of [`/v1/${kind}`, BROWSER_PATHS[kind]]) {
       app.post(path, {
