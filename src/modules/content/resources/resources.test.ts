@@ -110,10 +110,10 @@ describe('content resources', () => {
       expect(res.statusCode, JSON.stringify(payload)).toBe(400);
       expect(res.json(), JSON.stringify(payload)).toMatchObject({ error: { code: 'request.invalid', field } });
     }
-    // NUL characters cannot be stored in jsonb: refused, not a 500.
+    // NUL characters cannot be stored in jsonb: refused by the input guard, naming the field, not a 500.
     const nul = await call('POST', '/api/content/snippets', { name: 'nul', body: { liquid: 'a\u0000b' } });
     expect(nul.statusCode).toBe(400);
-    expect(nul.json()).toMatchObject({ error: { code: 'request.invalid', field: 'body' } });
+    expect(nul.json()).toMatchObject({ error: { code: 'request.invalid', field: 'body.liquid' } });
   });
 
   it('stores every channel of template', async () => {
