@@ -1,6 +1,7 @@
 // GET /api/dev-inbox: what would have been sent while no sender is configured; GET /dev-inbox/<token>
 // (the htmlUrl of a message): its HTML in a browser, sandboxed as the view-in-browser page is.
 import { z } from 'zod';
+import { PUBLIC } from '../../http/openapi.ts';
 import type { TandemApp } from '../../http/types.ts';
 import { PAGE_HEADERS, VIEW_HEADERS, badLinkPage } from '../tracking/index.ts';
 import type { DevInboxService } from './service.ts';
@@ -47,7 +48,13 @@ export function registerDevInboxRoutes(app: TandemApp, inbox: DevInboxService): 
     return { ...summaryOut(m, await inbox.htmlUrl(req.workspaceId, m)), html: m.html, text: m.text };
   });
 
-  app.get('/dev-inbox/:token', { config, schema: { hide: true, params: z.object({ token: z.string().max(2048) }) } }, async (req, reply) => {
+  app.get('/dev-inbox/:token', {
+    config,
+    schema: {
+      tags: ['dev-inbox'], security: PUBLIC, summary: 'A dev-inbox message as HTML, by its signed link (htmlUrl), sandboxed',
+      params: z.object({ token: z.string().max(2048) }), produces: ['text/html'], response: { 200: z.string().describe('The message\'s HTML'), 404: z.string().describe('A forged or expired link: a page') },
+    },
+  }, async (req, reply) => {
     const html = await inbox.html(req.params.token);
     if (html === null) return reply.status(404).headers(PAGE_HEADERS).send(badLinkPage());
     return reply.status(200).headers(VIEW_HEADERS).send(html);

@@ -98,8 +98,11 @@ export function registerTrackingRoutes(app: TandemApp, tracking: TrackingService
   // shows what it is instead of a 404. POST too: a one-click unsubscribe form posts.
   const PREVIEW_LINKS = { unsubscribe: 'the one-click unsubscribe page', preferences: 'the preference centre', 'view-in-browser': 'the message in a browser' };
   for (const [name, what] of Object.entries(PREVIEW_LINKS)) {
-    app.route({ method: ['GET', 'POST'], url: `/preview/${name}`, config, schema: publicSchema,
-      handler: async (_req, reply) => reply.status(200).headers(PAGE_HEADERS).send(previewLinkPage(what)) });
+    for (const method of ['GET', 'POST'] as const) {
+      app.route({ method, url: `/preview/${name}`, config,
+        schema: { ...publicSchema, summary: `A preview's link to ${what}: a page saying it is a preview`, ...page('The page') },
+        handler: async (_req, reply) => reply.status(200).headers(PAGE_HEADERS).send(previewLinkPage(what)) });
+    }
   }
 
   const tags = ['tracking'];
