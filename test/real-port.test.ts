@@ -699,7 +699,7 @@ const CASES: Case[] = [
   },
   {
     route: 'GET /api/event-types', path: '/api/event-types?type=track', auth: 'app', status: 200,
-    expect: { eventTypes: some([eventType('track', 'Signed Up')]) },
+    expect: { eventTypes: some([eventType('track', 'Signed Up')]), nextCursor: null, warnings: [] },
     bad: { path: '/api/event-types?type=bogus', status: 400, code: 'request.invalid', field: 'querystring.type' },
   },
   {
