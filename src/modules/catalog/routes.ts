@@ -1,7 +1,7 @@
 // GET /api/event-types and /api/event-types/:type/:name: the catalog with live volumes.
 import { z } from 'zod';
 import type { TandemApp } from '../../http/types.ts';
-import { AppError } from '../../errors.ts';
+import { decodeTuple, encodeTuple } from '../../db/keyset.ts';
 import { PAGE_DEFAULT, PAGE_MAX, type CatalogService, type EventType } from './service.ts';
 
 const eventKind = z.enum(['track', 'identify', 'page', 'screen', 'group', 'alias']);
@@ -37,20 +37,12 @@ const warningView = z.object({
 
 /** The cursor is the last (type, name) of a page, opaque to clients. */
 function encodeCursor(k: { type: string; name: string }): string {
-  return Buffer.from(JSON.stringify([k.type, k.name]), 'utf8').toString('base64url');
+  return encodeTuple([k.type, k.name]);
 }
 
 function decodeCursor(cursor: string): { type: string; name: string } {
-  const bad = () => new AppError('request.invalid', 'The cursor is not valid; use nextCursor from a previous page.', { field: 'querystring.cursor' });
-  if (!/^[A-Za-z0-9_-]{1,2000}$/.test(cursor)) throw bad();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw bad();
-  }
-  if (!Array.isArray(parsed) || parsed.length !== 2 || !parsed.every((x) => typeof x === 'string' && x.length <= 500 && !x.includes('\u0000'))) throw bad();
-  return { type: parsed[0] as string, name: parsed[1] as string };
+  const [type = '', name = ''] = decodeTuple(cursor, { length: 2, field: 'querystring.cursor', maxChars: 2000 });
+  return { type, name };
 }
 
 function view(t: EventType): z.infer<typeof eventTypeView> {
