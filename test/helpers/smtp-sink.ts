@@ -17,6 +17,8 @@ export interface SmtpSink {
   received: Received[];
   /** Resolves when at least `n` messages arrived (or throws after `ms`). */
   waitFor(n: number, ms?: number): Promise<Received[]>;
+  /** The first message to `to`, once it arrived (or throws after `ms`). */
+  mailTo(to: string, ms?: number): Promise<Received>;
   /** Connections that were opened (a pooled sender reuses a few). */
   connections: number;
   close(): Promise<void>;
@@ -68,6 +70,15 @@ export async function startSmtpSink(opts: { reject?: (rcpt: string) => { code: n
         await new Promise((r) => setTimeout(r, 20));
       }
       return received;
+    },
+    async mailTo(to, ms = 20_000) {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const found = received.find((m) => m.to.includes(to));
+        if (found) return found;
+        if (Date.now() > deadline) throw new Error(`no mail to ${to}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
